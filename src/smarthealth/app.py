@@ -1,0 +1,47 @@
+"""create_app(): the FastAPI application with every domain's router and pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from smarthealth.core import api as core_api
+from smarthealth.core import auth
+from smarthealth.core.db import get_database
+from smarthealth.core.errors import install_error_handlers
+from smarthealth.core.metrics import MetricsMiddleware
+from smarthealth.registry import api as registry_api
+from smarthealth.registry import pages as registry_pages
+from smarthealth.registry import users
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+
+
+async def _user_is_active(user_id: int) -> bool:
+    async with get_database().session() as session:
+        return await users.is_active(session, user_id=user_id)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    get_database()
+    yield
+    await get_database().dispose()
+
+
+def create_app() -> FastAPI:
+    logging.basicConfig(level=logging.INFO)
+    app = FastAPI(title="SmartHealth Hà Nội", version="0.1.0", lifespan=lifespan)
+    auth.set_active_check(_user_is_active)
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(core_api.router)
+    app.include_router(registry_api.router)
+    app.include_router(registry_pages.router)
+    return app

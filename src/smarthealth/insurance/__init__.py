@@ -1,0 +1,1 @@
+"""BHYT: card rules, benefit levels, co-payment, the BHXH gateway client and its simulator."""

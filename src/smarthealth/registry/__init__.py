@@ -1,0 +1,1 @@
+"""Master data: facilities, departments, clinic rooms, services and prices, practitioners, staff."""

@@ -1,0 +1,5 @@
+"""Registry admin pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/admin", include_in_schema=False)

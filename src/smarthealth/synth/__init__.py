@@ -1,0 +1,1 @@
+"""Synthetic Hanoi: facilities, population and history for the demo and benchmarks."""

@@ -1,0 +1,1 @@
+"""Shared page layout, templates and static assets."""
