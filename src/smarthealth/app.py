@@ -15,6 +15,8 @@ from smarthealth.core import auth
 from smarthealth.core.db import get_database
 from smarthealth.core.errors import install_error_handlers
 from smarthealth.core.metrics import MetricsMiddleware
+from smarthealth.identity import api as identity_api
+from smarthealth.insurance import api as insurance_api
 from smarthealth.registry import api as registry_api
 from smarthealth.registry import pages as registry_pages
 from smarthealth.registry import users
@@ -44,4 +46,6 @@ def create_app() -> FastAPI:
     app.include_router(core_api.router)
     app.include_router(registry_api.router)
     app.include_router(registry_pages.router)
+    app.include_router(identity_api.router)
+    app.include_router(insurance_api.router)
     return app

@@ -169,9 +169,11 @@ def audit_verify() -> None:
 
 def _register_domain_commands() -> None:
     """Domain command groups live beside their domains."""
+    from smarthealth.insurance.cli import bhxh_sim
     from smarthealth.synth.cli import seed
 
     main.add_command(seed)
+    main.add_command(bhxh_sim)
 
 
 _register_domain_commands()

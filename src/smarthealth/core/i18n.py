@@ -20,16 +20,17 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 @cache
 def translations(lang: str) -> Translations:
-    """The catalogue for a language, compiled in memory from its .po file."""
-    po_path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if not po_path.exists():
-        return Translations()
-    with po_path.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
-    buf = io.BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return Translations(fp=buf)
+    """The language's catalogue: every domain's .po file under web/locale/<lang>/LC_MESSAGES,
+    compiled in memory and merged (each domain keeps its own file, so edits never collide)."""
+    merged = Translations()
+    for po_path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        merged.merge(Translations(fp=buf))
+    return merged
 
 
 def gettext(message: str, lang: str = DEFAULT_LANGUAGE) -> str:
