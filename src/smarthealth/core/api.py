@@ -17,7 +17,7 @@ from smarthealth.core.auth import COOKIE_NAME, Principal, current_principal, iss
 from smarthealth.core.db import get_database
 from smarthealth.core.deps import db_session
 from smarthealth.core.errors import NotAuthenticated
-from smarthealth.core.i18n import LANGUAGES, gettext
+from smarthealth.core.i18n import LANGUAGES
 from smarthealth.core.metrics import metrics_response
 from smarthealth.core.settings import get_settings
 from smarthealth.registry import users
@@ -161,4 +161,4 @@ async def _optional_principal(request: Request) -> Principal | None:
 async def home(request: Request) -> Response:
     """What SmartHealth is, with a link to each area that is built."""
     await _optional_principal(request)
-    return render(request, "home.html", {"areas": AREAS, "gettext": gettext})
+    return render(request, "home.html", {"areas": AREAS})
