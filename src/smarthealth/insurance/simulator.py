@@ -1,0 +1,368 @@
+"""A BHXH-gateway stand-in for the demo, tests and benchmarks (`smarthealth bhxh-sim`).
+
+Serves the same protocol as the real gateway (insurance.md §4: token, KQNhanLichSuKCB2024,
+Lskcb2025) from the synthetic population. Being a stand-in for BHXH's own register, it reads
+the platform's `persons` and `bhyt_cards` tables directly (read-only) instead of going
+through the identity and insurance services. Admin endpoints under `/_sim/` (no auth: bind it
+to localhost) switch latency, error rate and outage at runtime and force result codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import socket
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from smarthealth.core.db import Database
+from smarthealth.core.settings import get_settings
+from smarthealth.identity.models import Person
+from smarthealth.insurance import tables
+from smarthealth.insurance.card import InvalidCardCode, normalise, parse_card_code
+from smarthealth.insurance.models import BhytCard
+
+# bhyt_cards.status → the gateway's result code (insurance.md §4.5)
+STATUS_CODES = {
+    "withdrawn": "110", "reduced": "120", "reduced_province": "121",
+    "reduced_in_province": "122", "reduced_reenrolled": "123", "reduced_stopped": "124",
+}
+# issuing office → "card managed by BHXH of the Ministry of Defence / Public Security" (001/002)
+OFFICE_CODES = {"97": "001", "98": "002"}
+
+
+@dataclass
+class SimConfig:
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    outage: bool = False
+    token_ttl_seconds: int = 3600
+    accept_cccd: bool = True  # whether maThe may be a 12-digit CCCD (Uncertain in reality)
+    registered_staff: dict[str, str] | None = None  # CCCD → name; None accepts any valid CCCD
+    forced: dict[str, str] = field(default_factory=dict)  # card code → result code
+    today: date | None = None
+
+
+class ConfigPatch(BaseModel):
+    latency_ms: float | None = None
+    error_rate: float | None = None
+    outage: bool | None = None
+    token_ttl_seconds: int | None = None
+    accept_cccd: bool | None = None
+    registered_staff: dict[str, str] | None = None
+
+
+class ForceRequest(BaseModel):
+    card_code: str
+    result_code: str | None = None  # None removes the forced code
+
+
+def name_key(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).upper().split())
+
+
+def _ddmmyyyy(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def birth_matches(sent: str, actual: date) -> bool | None:
+    """True/False when the sent date (dd/mm/yyyy, ddmmyyyy or yyyy) can be read, else None."""
+    sent = sent.strip()
+    if len(sent) == 4 and sent.isdigit():
+        return int(sent) == actual.year
+    for fmt in ("%d/%m/%Y", "%d%m%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(sent, fmt).date() == actual
+        except ValueError:
+            continue
+    return None
+
+
+class Simulator:
+    """State shared by the simulator's routes: config, issued tokens, counters, database."""
+
+    def __init__(self, config: SimConfig, database: Database | None = None) -> None:
+        self.config = config
+        self.tokens: dict[tuple[str, str], float] = {}
+        self.stats: Counter[str] = Counter()
+        self._database = database
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = Database(get_settings())
+        return self._database
+
+    def today(self) -> date:
+        return self.config.today or date.today()
+
+    def issue_token(self) -> dict[str, Any]:
+        access, id_token = secrets.token_hex(16), secrets.token_hex(8)
+        self.tokens[(access, id_token)] = time.monotonic() + self.config.token_ttl_seconds
+        return {"access_token": access, "id_token": id_token, "token_type": "Bearer",
+                "username": "", "expires_in": self.config.token_ttl_seconds}
+
+    def token_ok(self, access: str, id_token: str) -> bool:
+        expires = self.tokens.get((access, id_token))
+        return expires is not None and expires > time.monotonic()
+
+    def staff_code(self, name: str, cccd: str) -> str | None:
+        """054/055 for lookups by unregistered staff (CV 1923/BHXH-CNTT)."""
+        if not (len(cccd) == 12 and cccd.isdigit()):
+            return "054"
+        registered = self.config.registered_staff
+        if registered is not None and cccd not in registered:
+            return "054"
+        if not name.strip() or (registered is not None and
+                                name_key(registered[cccd]) != name_key(name)):
+            return "055"
+        return None
+
+    async def find_card(self, code: str) -> tuple[str | None, BhytCard | None, Person | None]:
+        """(early result code, card, person) for what was sent as maThe."""
+        async with self.database.sessionmaker() as session:
+            if self.config.accept_cccd and len(code) == 12 and code.isdigit():
+                person = await session.scalar(select(Person).where(Person.cccd == code))
+                if person is None:
+                    return "050", None, None
+                card = await session.scalar(select(BhytCard).where(
+                    BhytCard.person_id == person.id).order_by(BhytCard.valid_from.desc()))
+                if card is None:
+                    age = (self.today() - person.birth_date).days // 365
+                    return ("130" if age < 6 else "050"), None, person
+                return None, card, person
+            if len(code) == 10 and code.isdigit():  # QĐ 1666 cards print only the BHXH number
+                card = await session.scalar(select(BhytCard).where(
+                    BhytCard.social_insurance_number == code).order_by(BhytCard.valid_from.desc()))
+            else:
+                try:
+                    parsed = parse_card_code(code)
+                except InvalidCardCode as exc:
+                    return exc.details["result_code"], None, None
+                if not tables.province_names(parsed.province_code, self.today()):
+                    return "052", None, None
+                card = await session.scalar(select(BhytCard).where(BhytCard.code == parsed.code))
+            if card is None:
+                return "050", None, None
+            person = await session.get(Person, card.person_id)
+            return None, card, person
+
+    async def newer_card(self, card: BhytCard) -> BhytCard | None:
+        async with self.database.sessionmaker() as session:
+            return await session.scalar(select(BhytCard).where(
+                BhytCard.person_id == card.person_id, BhytCard.valid_from > card.valid_from,
+                BhytCard.id != card.id).order_by(BhytCard.valid_from.desc()))
+
+    async def card_result(self, card: BhytCard, person: Person, form: dict[str, str]
+                          ) -> tuple[str, BhytCard | None]:
+        """The result code for a found card, and the newer card when one was issued."""
+        if name_key(form["hoTen"]) != name_key(person.full_name):
+            same_first = name_key(form["hoTen"])[:1] == name_key(person.full_name)[:1]
+            return ("061" if same_first else "060"), None
+        matches = birth_matches(form["ngaySinh"], person.birth_date)
+        if matches is None:
+            return "205", None
+        if not matches:
+            return "070", None
+        if card.province_code in OFFICE_CODES:
+            return OFFICE_CODES[card.province_code], None
+        if card.status in STATUS_CODES:
+            return STATUS_CODES[card.status], None
+        expired = not (card.valid_from <= self.today() <= card.valid_to)
+        newer = await self.newer_card(card)
+        if newer is not None:
+            return ("003" if expired else "004"), newer
+        return ("010" if expired else "000"), None
+
+
+def card_body(code: str, card: BhytCard | None, person: Person | None,
+              newer: BhytCard | None) -> dict[str, Any]:
+    """The answer's fields (insurance.md §4.3 response table)."""
+    body: dict[str, Any] = {"maKetQua": code, "ghiChu": tables.result_code(code).message_vi,
+                            "dsLichSuKCB2018": None, "dsLichSuKT2018": []}
+    if card is not None and person is not None:
+        body.update({
+            "maThe": card.code, "hoTen": person.full_name,
+            "ngaySinh": _ddmmyyyy(person.birth_date),
+            "gioiTinh": "Nữ" if person.sex == "female" else "Nam",
+            "diaChi": person.address or "", "maDKBD": card.registered_facility_code,
+            "cqBHXH": f"BHXH tỉnh {card.province_code}", "gtTheTu": _ddmmyyyy(card.valid_from),
+            "gtTheDen": _ddmmyyyy(card.valid_to), "maKV": card.area_code or "",
+            "ngayDu5Nam": _ddmmyyyy(card.five_years_date),
+            "maSoBHXH": card.social_insurance_number, "maTheCu": None, "maTheMoi": None,
+        })
+    if newer is not None:
+        body.update({"maTheMoi": newer.code, "gtTheTuMoi": _ddmmyyyy(newer.valid_from),
+                     "gtTheDenMoi": _ddmmyyyy(newer.valid_to),
+                     "maDKBDMoi": newer.registered_facility_code, "tenDKBDMoi": ""})
+    return body
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The request fields, whether the body is form-urlencoded or JSON (both are Uncertain)."""
+    fields: dict[str, Any] = dict(request.query_params)
+    try:
+        if "json" in request.headers.get("content-type", ""):
+            body = await request.json()
+            fields.update(body if isinstance(body, dict) else {})
+        else:
+            fields.update(dict(await request.form()))
+    except Exception:  # noqa: BLE001 - a bad body is a 205, never a crash
+        return {}
+    return {k: v if isinstance(v, str) else str(v) for k, v in fields.items()}
+
+
+REQUIRED = ("maThe", "hoTen", "ngaySinh", "hoTenCb", "cccdCb", "token", "id_token")
+
+
+def create_simulator_app(config: SimConfig | None = None, *,
+                         database: Database | None = None) -> FastAPI:
+    """The simulator as an ASGI app; its state is `app.state.sim` (a Simulator)."""
+    sim = Simulator(config or SimConfig(), database)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await sim.database.dispose()
+
+    app = FastAPI(title="BHXH gateway simulator", lifespan=lifespan)
+    app.state.sim = sim
+
+    @app.middleware("http")
+    async def _switches(request: Request, call_next: Any) -> Any:
+        if request.url.path.startswith("/_sim/"):
+            return await call_next(request)
+        if sim.config.latency_ms > 0:
+            await asyncio.sleep(sim.config.latency_ms / 1000)
+        if sim.config.outage:
+            return JSONResponse({"maKetQua": "503"}, status_code=503)
+        if sim.config.error_rate > 0 and random.random() < sim.config.error_rate:  # noqa: S311
+            return JSONResponse({"maKetQua": "500"}, status_code=500)
+        return await call_next(request)
+
+    @app.post("/api/token/take")
+    async def take_token(request: Request) -> JSONResponse:
+        sim.stats["token_calls"] += 1
+        form = await _form(request)
+        password = form.get("password", "")
+        if not form.get("username") or len(password) != 32:
+            return JSONResponse({"maKetQua": "401", "APIKey": None}, status_code=401)
+        key = sim.issue_token() | {"username": form["username"]}
+        return JSONResponse({"maKetQua": "200", "APIKey": key})
+
+    async def _checked(request: Request, counter: str) -> tuple[dict[str, Any], Any]:
+        sim.stats[counter] += 1
+        form = await _form(request)
+        if any(not form.get(name) for name in REQUIRED):
+            return card_body("205", None, None, None), None
+        if not sim.token_ok(form["token"], form["id_token"]):
+            return card_body("401", None, None, None), None
+        staff = sim.staff_code(form["hoTenCb"], form["cccdCb"])
+        if staff is not None:
+            return card_body(staff, None, None, None), None
+        code = normalise(form["maThe"])[:20]
+        early, card, person = await sim.find_card(code)
+        forced = sim.config.forced.get(code) or (card and sim.config.forced.get(card.code))
+        if forced:
+            return card_body(forced, card, person, None), card
+        if early is not None or card is None or person is None:
+            return card_body(early or "050", None, None, None), None
+        result, newer = await sim.card_result(card, person, form)
+        shown = result in ("000", "001", "002", "003", "004", "010", "110") or \
+            result.startswith("12")
+        return card_body(result, card if shown else None, person if shown else None, newer), card
+
+    @app.post("/api/egw/KQNhanLichSuKCB2024")
+    async def card_check(request: Request) -> JSONResponse:
+        body, _card = await _checked(request, "card_checks")
+        return JSONResponse(body)
+
+    @app.post("/api/egw/Lskcb2025")
+    async def visit_history(request: Request) -> JSONResponse:
+        body, _card = await _checked(request, "history_calls")
+        return JSONResponse({"maKetQua": body["maKetQua"], "dsLichSuKCB2025": []})
+
+    _admin_routes(app, sim)
+    return app
+
+
+def _admin_routes(app: FastAPI, sim: Simulator) -> None:
+    @app.post("/_sim/config")
+    async def set_config(patch: ConfigPatch) -> dict[str, Any]:
+        for name, value in patch.model_dump(exclude_unset=True).items():
+            setattr(sim.config, name, value)
+        return {"latency_ms": sim.config.latency_ms, "error_rate": sim.config.error_rate,
+                "outage": sim.config.outage, "accept_cccd": sim.config.accept_cccd}
+
+    @app.post("/_sim/force")
+    async def force(request: ForceRequest) -> dict[str, Any]:
+        code = normalise(request.card_code)
+        if request.result_code is None:
+            sim.config.forced.pop(code, None)
+        else:
+            sim.config.forced[code] = request.result_code
+        return {"forced": sim.config.forced}
+
+    @app.post("/_sim/revoke-tokens")
+    async def revoke() -> dict[str, int]:
+        count = len(sim.tokens)
+        sim.tokens.clear()
+        return {"revoked": count}
+
+    @app.get("/_sim/stats")
+    async def stats() -> dict[str, int]:
+        return dict(sim.stats)
+
+
+class SimulatorServer:
+    """Runs the simulator with uvicorn in a background thread (tests, benchmarks)."""
+
+    def __init__(self, app: FastAPI | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        import uvicorn
+
+        self.app = app or create_simulator_app()
+        self.host, self.port = host, port or free_port(host)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host=self.host, port=self.port,
+                                                    log_level="warning", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True, name="bhxh-sim")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def simulator(self) -> Simulator:
+        return self.app.state.sim
+
+    def start(self, timeout: float = 10.0) -> SimulatorServer:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the BHXH simulator did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
