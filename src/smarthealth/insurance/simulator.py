@@ -42,6 +42,8 @@ STATUS_CODES = {
 }
 # issuing office → "card managed by BHXH of the Ministry of Defence / Public Security" (001/002)
 OFFICE_CODES = {"97": "001", "98": "002"}
+SHOWS_CARD = frozenset({"000", "001", "002", "003", "004", "010", "110"})  # answers with card data
+REQUIRED = ("maThe", "hoTen", "ngaySinh", "hoTenCb", "cccdCb", "token", "id_token")
 
 
 @dataclass
@@ -187,6 +189,26 @@ class Simulator:
             return ("003" if expired else "004"), newer
         return ("010" if expired else "000"), None
 
+    async def answer(self, form: dict[str, str]) -> dict[str, Any]:
+        """The gateway's answer to a card check (insurance.md §4.3, codes §4.5)."""
+        if any(not form.get(name) for name in REQUIRED):
+            return card_body("205", None, None, None)
+        if not self.token_ok(form["token"], form["id_token"]):
+            return card_body("401", None, None, None)
+        staff = self.staff_code(form["hoTenCb"], form["cccdCb"])
+        if staff is not None:
+            return card_body(staff, None, None, None)
+        code = normalise(form["maThe"])[:20]
+        early, card, person = await self.find_card(code)
+        forced = self.config.forced.get(code) or (card and self.config.forced.get(card.code))
+        if forced:
+            return card_body(forced, card, person, None)
+        if early is not None or card is None or person is None:
+            return card_body(early or "050", None, None, None)
+        result, newer = await self.card_result(card, person, form)
+        shown = result in SHOWS_CARD or result.startswith("12")
+        return card_body(result, card if shown else None, person if shown else None, newer)
+
 
 def card_body(code: str, card: BhytCard | None, person: Person | None,
               newer: BhytCard | None) -> dict[str, Any]:
@@ -225,7 +247,6 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v if isinstance(v, str) else str(v) for k, v in fields.items()}
 
 
-REQUIRED = ("maThe", "hoTen", "ngaySinh", "hoTenCb", "cccdCb", "token", "id_token")
 
 
 def create_simulator_app(config: SimConfig | None = None, *,
@@ -263,36 +284,15 @@ def create_simulator_app(config: SimConfig | None = None, *,
         key = sim.issue_token() | {"username": form["username"]}
         return JSONResponse({"maKetQua": "200", "APIKey": key})
 
-    async def _checked(request: Request, counter: str) -> tuple[dict[str, Any], Any]:
-        sim.stats[counter] += 1
-        form = await _form(request)
-        if any(not form.get(name) for name in REQUIRED):
-            return card_body("205", None, None, None), None
-        if not sim.token_ok(form["token"], form["id_token"]):
-            return card_body("401", None, None, None), None
-        staff = sim.staff_code(form["hoTenCb"], form["cccdCb"])
-        if staff is not None:
-            return card_body(staff, None, None, None), None
-        code = normalise(form["maThe"])[:20]
-        early, card, person = await sim.find_card(code)
-        forced = sim.config.forced.get(code) or (card and sim.config.forced.get(card.code))
-        if forced:
-            return card_body(forced, card, person, None), card
-        if early is not None or card is None or person is None:
-            return card_body(early or "050", None, None, None), None
-        result, newer = await sim.card_result(card, person, form)
-        shown = result in ("000", "001", "002", "003", "004", "010", "110") or \
-            result.startswith("12")
-        return card_body(result, card if shown else None, person if shown else None, newer), card
-
     @app.post("/api/egw/KQNhanLichSuKCB2024")
     async def card_check(request: Request) -> JSONResponse:
-        body, _card = await _checked(request, "card_checks")
-        return JSONResponse(body)
+        sim.stats["card_checks"] += 1
+        return JSONResponse(await sim.answer(await _form(request)))
 
     @app.post("/api/egw/Lskcb2025")
     async def visit_history(request: Request) -> JSONResponse:
-        body, _card = await _checked(request, "history_calls")
+        sim.stats["history_calls"] += 1
+        body = await sim.answer(await _form(request))
         return JSONResponse({"maKetQua": body["maKetQua"], "dsLichSuKCB2025": []})
 
     _admin_routes(app, sim)
