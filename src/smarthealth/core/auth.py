@@ -42,6 +42,9 @@ STAFF_ROLES = ALL_ROLES - {Role.kiosk}
 PUBLIC_PATHS = frozenset({
     "/", "/health", "/metrics", "/login", "/logout", "/api/auth/token", "/language/{lang}",
     "/static", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
+    # Reception: waiting-hall boards (numbers only) and the phone page behind an unguessable token.
+    "/boards/{facility_code}", "/boards/{facility_code}/{room_code}",
+    "/boards/{facility_code}/call.wav", "/t/{token}", "/t/{token}/qr.png",
 })
 
 

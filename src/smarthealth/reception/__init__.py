@@ -1,0 +1,1 @@
+"""Reception: kiosk check-in, queue tickets, rooms, display boards and the phone status page."""
