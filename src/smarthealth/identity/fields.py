@@ -19,6 +19,7 @@ FIELD_VI = {
 # identity.md §2: `ddmmyyyy` or `dd/mm/yyyy`; §3 Uncertain (chip reader) adds other separators
 # and ISO dates. `00` as day or month means unknown.
 _DMY = re.compile(r"(\d{2})(\d{2})(\d{4})|(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+MAX_NAME = 120  # the patient index's column width
 _YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -146,6 +147,10 @@ class FieldReader:
         name = self.text(value, "full_name")
         if name is None:
             self.error("full_name", "missing", "Thiếu họ tên.", "The full name is missing.")
+        elif len(name) > MAX_NAME:
+            self.error("full_name", "too_long", f"Họ tên quá dài (tối đa {MAX_NAME} ký tự).",
+                       f"The full name is too long (at most {MAX_NAME} characters).")
+            return None
         elif not looks_like_name(name):
             self.warn("name_unusual", "full_name", "Họ tên chứa ký tự không phải chữ cái.",
                       "The full name contains characters that are not letters.")

@@ -114,6 +114,9 @@ def _qr_layout(parts: list[str]) -> tuple[str, ...]:
     if (get_identity_settings().accept_six_field_qr and len(parts) >= 3
             and F.looks_like_date(parts[2])):
         return _QR_SIX
+    if len(parts) < len(_QR_SIX) and re.fullmatch(r"[0-9]{12}", parts[0] if parts else ""):
+        raise _fail("qr_truncated", "The QR text is cut short before the birth date.",
+                    "Mã QR bị cắt trước ngày sinh.", field_count=len(parts))
     raise _fail("qr_layout",
                 f"The QR text has {len(parts)} field(s) in no known CCCD layout (7 or 6 fields).",
                 f"Mã QR có {len(parts)} trường, không đúng bố cục thẻ CCCD (7 hoặc 6 trường).",
@@ -186,7 +189,7 @@ def _parse_chip(data: dict[str, Any]) -> ScanResult:
 # ---- typed numbers and the BHYT card code ---------------------------------------------------
 
 _BHYT_SHAPE = re.compile(r"[A-Z]{2}[1-5][0-9]{2}[0-9]{10}")  # insurance.md §1 layout
-_BHYT_LIKE = re.compile(r"[A-Z]{2}[0-9A-Z]{6,30}")
+_BHYT_LIKE = re.compile(r"[A-Z]{2}[0-9][0-9A-Z]{8,17}")  # near enough to name its fault
 
 
 def _parse_bhyt(compact: str) -> ScanResult:
@@ -199,8 +202,9 @@ def _parse_bhyt(compact: str) -> ScanResult:
         try:
             code = parse_card_code(compact).code
         except InvalidInput as exc:
-            raise _fail("bhyt_card", exc.message_en, exc.message_vi,
-                        **(exc.details if isinstance(exc.details, dict) else {})) from None
+            card = exc.details if isinstance(exc.details, dict) else {}
+            raise _fail("bhyt_card", exc.message_en, exc.message_vi, fault=card.get("kind"),
+                        result_code=card.get("result_code")) from None
     elif _BHYT_SHAPE.fullmatch(compact):
         code = compact
     else:
@@ -260,7 +264,7 @@ def _dispatch(text: str) -> ScanResult | None:
     by_number = _parse_number(compact)
     if by_number is not None:
         return by_number
-    if _BHYT_LIKE.fullmatch(compact) and len(compact) <= 20:
+    if _BHYT_LIKE.fullmatch(compact):
         return _parse_bhyt(compact)
     return None
 
