@@ -6,7 +6,14 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from smarthealth.core.auth import Role
 
@@ -313,6 +320,14 @@ class ListQuery(BaseModel):
     page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 50
     q: Annotated[str, StringConstraints(max_length=100), AfterValidator(printable)] | None = None
     active: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_any(cls, data: object) -> object:
+        """An empty filter field (as a browser form sends it) means no filter."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v != ""}
+        return data
 
 
 class FacilityQuery(ListQuery):
