@@ -17,6 +17,7 @@ from smarthealth.core.errors import install_error_handlers
 from smarthealth.core.metrics import MetricsMiddleware
 from smarthealth.identity import api as identity_api
 from smarthealth.insurance import api as insurance_api
+from smarthealth.reception import api as reception_api
 from smarthealth.reception import pages as reception_pages
 from smarthealth.registry import api as registry_api
 from smarthealth.registry import pages as registry_pages
@@ -49,5 +50,6 @@ def create_app() -> FastAPI:
     app.include_router(registry_pages.router)
     app.include_router(identity_api.router)
     app.include_router(insurance_api.router)
+    app.include_router(reception_api.router)
     app.include_router(reception_pages.router)
     return app

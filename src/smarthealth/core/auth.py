@@ -45,6 +45,8 @@ PUBLIC_PATHS = frozenset({
     # Reception: waiting-hall boards (numbers only) and the phone page behind an unguessable token.
     "/boards/{facility_code}", "/boards/{facility_code}/{room_code}",
     "/boards/{facility_code}/call.wav", "/t/{token}", "/t/{token}/qr.png",
+    "/api/reception/boards/{facility_code}", "/api/reception/boards/{facility_code}/events",
+    "/api/reception/tickets/by-token/{token}", "/api/reception/tickets/by-token/{token}/events",
 })
 
 
