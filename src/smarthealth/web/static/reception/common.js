@@ -77,5 +77,11 @@ window.SH = (function () {
     }
   }
 
-  return { lang, texts, fill, errorMessage, request, uuid, el, live };
+  /** A CCCD number shown with only its first 3 and last 3 digits. */
+  function maskCccd(value) {
+    const v = String(value || "");
+    return v.length > 6 ? v.slice(0, 3) + "*".repeat(v.length - 6) + v.slice(-3) : v;
+  }
+
+  return { lang, texts, maskCccd, fill, errorMessage, request, uuid, el, live };
 })();

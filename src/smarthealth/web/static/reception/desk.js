@@ -89,8 +89,8 @@
     const people = Array.isArray(res.body) ? res.body : (res.body.items || []);
     people.forEach((p) => tbody.appendChild(SH.el("tr", {}, [
       SH.el("td", { text: p.full_name || "" }),
-      SH.el("td", { text: p.birth_date || "" }),
-      SH.el("td", { text: p.cccd_masked || "" }),
+      SH.el("td", { text: (p.birth_date || "").split("-").reverse().join("/") }),
+      SH.el("td", { text: p.cccd_masked || SH.maskCccd(p.cccd) }),
       SH.el("td", {}, [SH.el("button", { type: "button", class: "button small", text: T.select, onclick: () => {
         personId.value = p.id;
         scan.value = "";

@@ -59,14 +59,17 @@
     state.key = SH.uuid();
     show("busy");
     const res = await SH.request("POST", "/api/identity/scan", { payload });
-    if (res.ok) return confirmPerson(res.body.person || res.body);
+    if (res.ok) {
+      const person = res.body.person || {};
+      return person.full_name ? confirmPerson(person) : chooseService();  // a bare BHYT code
+    }
     if (isMissingEndpoint(res)) return chooseService();  // recognition step not available
     fail(res.status === 0 ? T.network : SH.errorMessage(res.body, T.unknown));
   }
 
   function confirmPerson(person) {
     document.getElementById("who-name").textContent = person.full_name || "";
-    document.getElementById("who-cccd").textContent = person.cccd_masked || person.cccd || "";
+    document.getElementById("who-cccd").textContent = person.cccd_masked || SH.maskCccd(person.cccd);
     document.getElementById("who-birth").textContent = formatDate(person.birth_date);
     show("confirm");
   }

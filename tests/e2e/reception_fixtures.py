@@ -1,0 +1,168 @@
+"""A live reception stack for browser tests: its own SQLite file, the platform server and the
+BHXH simulator as subprocesses, a seeded facility with two exam rooms, and signed-in pages
+(on the shared headless Chromium of tests/e2e/conftest.py).
+
+Run `python -m tests.e2e.reception_fixtures seed` (with the stack's environment) to seed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+FACILITY = "01001"
+PASSWORD = "e2e-password-123"
+STAFF_CCCD = "001085000111"
+# Nguyễn Văn An holds a valid BHYT card in the simulator's (shared) database.
+INSURED_QR = ("001090001234|123456789|Nguyễn Văn An|01011990|Nam|"
+              "Số 1 Tràng Tiền, Hoàn Kiếm, Hà Nội|15082021")
+UNINSURED_QR = ("001192004321|987654321|Trần Thị Bình|15051992|Nữ|"
+                "Số 5 Kim Mã, Ba Đình, Hà Nội|20032022")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+@dataclass
+class Stack:
+    base_url: str
+    sim_url: str
+    env: dict[str, str]
+
+    def set_gateway(self, **switches: object) -> None:
+        """Switch the BHXH simulator at runtime, e.g. outage=True, latency_ms=300."""
+        request = urllib.request.Request(f"{self.sim_url}/_sim/config", method="POST",
+                                         data=json.dumps(switches).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="module")
+def reception_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Migrated, seeded platform + BHXH simulator on free ports (SQLite in a temp folder)."""
+    var = tmp_path_factory.mktemp("reception-e2e")
+    port, sim_port = free_port(), free_port()
+    env = {**os.environ, "SMARTHEALTH_VAR_DIR": str(var),
+           "SMARTHEALTH_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'e2e.db'}",
+           "SMARTHEALTH_DATABASE_SCHEMA": "", "SMARTHEALTH_COOKIE_SECURE": "false",
+           "SMARTHEALTH_BHXH_BASE_URL": f"http://127.0.0.1:{sim_port}",
+           "SMARTHEALTH_BHXH_STAFF_NAME": "Kiosk Tiếp Đón",
+           "SMARTHEALTH_BHXH_STAFF_CCCD": STAFF_CCCD,
+           "SMARTHEALTH_BHXH_BREAKER_COOLDOWN_SECONDS": "1", "SMARTHEALTH_PRINTER_KIND": "none"}
+    cli = [str(Path(sys.executable).parent / "smarthealth")]
+    subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "tests.e2e.reception_fixtures", "seed"], env=env,
+                   cwd=ROOT, check=True)
+    sim = _spawn([*cli, "bhxh-sim", "--port", str(sim_port)], env, var / "sim.log")
+    server = _spawn([*cli, "serve", "--port", str(port)], env, var / "server.log")
+    try:
+        _wait_http(f"http://127.0.0.1:{sim_port}/_sim/stats", sim)
+        _wait_http(f"http://127.0.0.1:{port}/health", server)
+        yield Stack(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sim_port}", env)
+    finally:
+        for process in (server, sim):
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def signed_in_page(browser: object, stack: Stack, username: str, *, lang: str = "vi",
+                         viewport: dict[str, int] | None = None) -> object:
+    """A new page (own context) signed in through the real /login form (async Playwright)."""
+    context = await browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
+                                        locale="vi-VN")
+    page = await context.new_page()
+    await page.goto(f"{stack.base_url}/login?lang={lang}")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_load_state()
+    return page
+
+
+async def _seed() -> None:
+    from smarthealth.core.db import get_database
+    from smarthealth.core.models_index import import_all_models
+    from smarthealth.identity.models import Person
+    from smarthealth.identity.names import name_key
+    from smarthealth.insurance.models import BhytCard
+    from smarthealth.registry import users
+    from smarthealth.registry.models import ClinicRoom, Facility, Service
+
+    import_all_models()
+    today = date.today()
+    async with get_database().session() as s:
+        facility = Facility(code=FACILITY, name="Bệnh viện Đa khoa Thử nghiệm", care_level="basic",
+                            tier="city", province_code="01", ward_code=70,
+                            ward_name="Phường Hoàn Kiếm")
+        s.add(facility)
+        await s.flush()
+        rooms = [ClinicRoom(facility_id=facility.id, code=code, name=name, kind=kind)
+                 for code, name, kind in (("PK01", "Phòng khám Nội 1", "exam"),
+                                          ("PK02", "Phòng khám Nhi", "exam"),
+                                          ("XN01", "Phòng xét nghiệm", "lab"))]
+        s.add_all(rooms)
+        await s.flush()
+        s.add_all([
+            Service(facility_id=facility.id, code="02.1896", name="Khám Nội tổng quát",
+                    kind="exam", price_bhyt=38700, price_service=150000, room_id=rooms[0].id),
+            Service(facility_id=facility.id, code="03.1896", name="Khám Nhi", kind="exam",
+                    price_bhyt=38700, price_service=150000, room_id=rooms[1].id),
+        ])
+        person = Person(cccd="001090001234", full_name="Nguyễn Văn An",
+                        name_key=name_key("Nguyễn Văn An"), birth_date=date(1990, 1, 1),
+                        sex="male")
+        s.add(person)
+        await s.flush()
+        s.add(BhytCard(person_id=person.id, code="DN4010123456789", group_code="DN",
+                       benefit_level=4, province_code="01", social_insurance_number="0123456789",
+                       registered_facility_code=FACILITY, valid_from=today - timedelta(days=200),
+                       valid_to=today + timedelta(days=200)))
+        for username, role in (("kiosk1", "kiosk"), ("doctor1", "doctor"),
+                               ("reception1", "receptionist")):
+            await users.add_user(s, username=username, role=role, password=PASSWORD,
+                                 facility_code=FACILITY, full_name=f"E2E {role}",
+                                 cccd=STAFF_CCCD if role == "receptionist" else None)
+    await get_database().dispose()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["seed"]:
+    asyncio.run(_seed())

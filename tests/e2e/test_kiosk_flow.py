@@ -1,0 +1,135 @@
+"""Kiosk to board to phone in headless Chromium, including the BHXH gateway outage path."""
+
+import re
+import uuid
+
+import pytest
+
+from tests.e2e.reception_fixtures import (
+    ARTIFACTS,
+    FACILITY,
+    INSURED_QR,
+    reception_stack,  # noqa: F401 - fixture
+    signed_in_page,
+)
+
+pytestmark = pytest.mark.e2e
+KIOSK_SIZE = {"width": 1280, "height": 1024}
+BOARD_SIZE = {"width": 1920, "height": 1080}
+PHONE_SIZE = {"width": 390, "height": 844}
+
+
+def _qr(n: int, name: str) -> str:
+    """A CCCD chip-card QR for a made-up Hanoi resident born in 1985 (n < 1000)."""
+    return f"001085{n:06d}||{name}|02031985|Nữ|Số {n} Phố Huế, Hai Bà Trưng, Hà Nội|01022022"
+
+
+async def _shot(page, name: str) -> None:
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def _scan(page, payload: str) -> None:
+    """What a keyboard-wedge scanner does: type the payload, then Enter."""
+    await page.locator("#scan-input").type(payload, delay=0)
+    await page.keyboard.press("Enter")
+
+
+async def _kiosk_check_in(page, payload: str, shots: str | None = None) -> str:
+    """Scan, confirm, choose the first (recommended) service; the ticket number shown."""
+    await page.wait_for_selector("#step-scan.active")
+    await _scan(page, payload)
+    await page.wait_for_selector("#step-confirm.active, #step-service.active, #step-ticket.active")
+    if await page.locator("#step-confirm.active").count():
+        if shots:
+            await _shot(page, f"{shots}-2-confirm")
+        await page.click("#btn-yes")
+        await page.wait_for_selector("#step-service.active, #step-ticket.active")
+    if await page.locator("#step-service.active").count():
+        if shots:
+            await _shot(page, f"{shots}-3-service")
+        await page.locator(".btn-service").first.click()
+    await page.wait_for_selector("#step-ticket.active")
+    number = await page.locator("#ticket-number").inner_text()
+    assert re.fullmatch(r"[A-Z0-9]+-?\d+", number), number
+    return number
+
+
+async def _api_check_in(page, stack, payload: str) -> dict:
+    response = await page.request.post(f"{stack.base_url}/api/reception/check-ins", data={
+        "scan": payload, "facility_code": FACILITY, "service_code": None,
+        "idempotency_key": uuid.uuid4().hex, "priority": None})
+    assert response.ok, await response.text()
+    return await response.json()
+
+
+async def test_a_scan_typed_into_the_kiosk_produces_a_ticket(browser, reception_stack):  # noqa: F811
+    page = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
+    await page.goto(f"{reception_stack.base_url}/kiosk/{FACILITY}")
+    await page.wait_for_selector("#step-scan.active")
+    assert "Vui lòng quét mã QR trên CCCD gắn chip hoặc VNeID" in await page.content()
+    await _shot(page, "kiosk-1-scan")
+    number = await _kiosk_check_in(page, INSURED_QR, shots="kiosk")
+    assert await page.locator("#ticket-room").inner_text()
+    assert (await page.locator("#ticket-qr").get_attribute("src")).startswith("/t/")
+    await _shot(page, "kiosk-4-ticket")
+    await page.click("#btn-done")
+    await page.wait_for_selector("#step-scan.active")
+    assert number
+
+
+async def test_the_board_shows_the_number_when_the_doctor_calls_it(browser, reception_stack):  # noqa: F811
+    kiosk = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
+    answer = await _api_check_in(kiosk, reception_stack, _qr(101, "Lê Thị Cúc"))
+    room = answer["ticket"]["room_code"]
+    board = await (await browser.new_context(viewport=BOARD_SIZE)).new_page()
+    await board.goto(f"{reception_stack.base_url}/boards/{FACILITY}")
+    await board.wait_for_selector(f".room-card[data-room='{room}']")
+    doctor = await signed_in_page(browser, reception_stack, "doctor1")
+    await doctor.goto(f"{reception_stack.base_url}/reception/{FACILITY}/rooms/{room}")
+    await doctor.wait_for_selector("#list-waiting .ticket-item")
+    for _ in range(20):  # call until our ticket is the one being served
+        await doctor.click("#call-next")
+        await doctor.wait_for_timeout(300)
+        serving = doctor.locator(f"#list-serving [data-display='{answer['ticket']['display']}']")
+        if await serving.count():
+            break
+    await _shot(doctor, "room-console")
+    await board.wait_for_function(
+        "d => document.getElementById('call-number').textContent === d",
+        arg=answer["ticket"]["display"], timeout=10_000)
+    await _shot(board, "board-called")
+
+
+async def test_the_phone_page_moves_as_the_queue_moves(browser, reception_stack):  # noqa: F811
+    kiosk = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
+    first = await _api_check_in(kiosk, reception_stack, _qr(201, "Phạm Văn Dũng"))
+    second = await _api_check_in(kiosk, reception_stack, _qr(202, "Hoàng Thị Em"))
+    assert first["ticket"]["room_code"] == second["ticket"]["room_code"]
+    phone = await (await browser.new_context(viewport=PHONE_SIZE, is_mobile=True)).new_page()
+    await phone.goto(f"{reception_stack.base_url}{second['ticket']['status_url']}")
+    await phone.wait_for_function(
+        "() => /\\d/.test(document.getElementById('phone-position').textContent)")
+    before = int(await phone.locator("#phone-position").inner_text())
+    await _shot(phone, "phone-waiting")
+    doctor = await signed_in_page(browser, reception_stack, "doctor1")
+    await doctor.request.post(f"{reception_stack.base_url}/api/reception/rooms/{FACILITY}/"
+                        f"{first['ticket']['room_code']}/call-next")
+    await phone.wait_for_function(
+        "b => { const t = document.getElementById('phone-position').textContent;"
+        " return document.body.dataset.status !== 'waiting' || Number(t) < b; }",
+        arg=before, timeout=10_000)
+    await _shot(phone, "phone-moved")
+
+
+async def test_a_gateway_outage_gives_a_not_yet_verified_ticket(browser, reception_stack):  # noqa: F811
+    reception_stack.set_gateway(outage=True)
+    try:
+        page = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
+        await page.goto(f"{reception_stack.base_url}/kiosk/{FACILITY}")
+        await _kiosk_check_in(page, _qr(301, "Vũ Văn Giang"))
+        banner = page.locator("#coverage-banner")
+        assert "banner-unverified" in await banner.get_attribute("class")
+        assert "Chưa xác minh được thẻ BHYT" in await banner.inner_text()
+        await _shot(page, "kiosk-outage-ticket")
+    finally:
+        reception_stack.set_gateway(outage=False)
