@@ -35,6 +35,7 @@ class BhxhSettings(BaseSettings):
     retries: int = 1
     breaker_failures: int = 5
     breaker_cooldown_seconds: float = 30.0
+    max_connections: int = 100  # kept alive too, so bursts do not reconnect
     cache_enabled: bool = True
     cache_max_entries: int = 200_000
     token_margin_seconds: float = 60.0  # refresh this long before the token expires

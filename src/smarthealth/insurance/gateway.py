@@ -170,7 +170,8 @@ class BhxhGateway:
             self._client = httpx.AsyncClient(
                 base_url=self.settings.base_url, transport=self._transport,
                 timeout=httpx.Timeout(self.settings.timeout_seconds),
-                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+                limits=httpx.Limits(max_connections=self.settings.max_connections,
+                                    max_keepalive_connections=self.settings.max_connections))
         return self._client
 
     async def aclose(self) -> None:

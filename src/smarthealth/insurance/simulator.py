@@ -10,6 +10,7 @@ to localhost) switch latency, error rate and outage at runtime and force result 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import secrets
 import socket
@@ -27,6 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from smarthealth.core.db import Database
 from smarthealth.core.settings import get_settings
@@ -34,6 +36,8 @@ from smarthealth.identity.models import Person
 from smarthealth.insurance import tables
 from smarthealth.insurance.card import InvalidCardCode, normalise, parse_card_code
 from smarthealth.insurance.models import BhytCard
+
+log = logging.getLogger(__name__)
 
 # bhyt_cards.status → the gateway's result code (insurance.md §4.5)
 STATUS_CODES = {
@@ -111,6 +115,16 @@ class Simulator:
     def today(self) -> date:
         return self.config.today or date.today()
 
+    async def switches(self) -> JSONResponse | None:
+        """Latency, then outage (HTTP 503) or a random server error (HTTP 500), or None."""
+        if self.config.latency_ms > 0:
+            await asyncio.sleep(self.config.latency_ms / 1000)
+        if self.config.outage:
+            return JSONResponse({"maKetQua": "503"}, status_code=503)
+        if self.config.error_rate > 0 and random.random() < self.config.error_rate:  # noqa: S311
+            return JSONResponse({"maKetQua": "500"}, status_code=500)
+        return None
+
     def issue_token(self) -> dict[str, Any]:
         access, id_token = secrets.token_hex(16), secrets.token_hex(8)
         self.tokens[(access, id_token)] = time.monotonic() + self.config.token_ttl_seconds
@@ -133,43 +147,40 @@ class Simulator:
             return "055"
         return None
 
-    async def find_card(self, code: str) -> tuple[str | None, BhytCard | None, Person | None]:
-        """(early result code, card, person) for what was sent as maThe."""
+    async def find_card(self, code: str) -> tuple[str | None, BhytCard | None, Person | None,
+                                                  BhytCard | None]:
+        """(early result code, card, person, newer card) for what was sent as maThe."""
         async with self.database.sessionmaker() as session:
             if self.config.accept_cccd and len(code) == 12 and code.isdigit():
-                person = await session.scalar(select(Person).where(Person.cccd == code))
-                if person is None:
-                    return "050", None, None
-                card = await session.scalar(select(BhytCard).where(
-                    BhytCard.person_id == person.id).order_by(BhytCard.valid_from.desc()))
-                if card is None:
-                    age = (self.today() - person.birth_date).days // 365
-                    return ("130" if age < 6 else "050"), None, person
-                return None, card, person
-            if len(code) == 10 and code.isdigit():  # QĐ 1666 cards print only the BHXH number
-                card = await session.scalar(select(BhytCard).where(
-                    BhytCard.social_insurance_number == code).order_by(BhytCard.valid_from.desc()))
+                stmt = select(BhytCard, Person).select_from(Person).outerjoin(
+                    BhytCard, BhytCard.person_id == Person.id).where(Person.cccd == code)
+            elif len(code) == 10 and code.isdigit():  # QĐ 1666 cards print only the BHXH number
+                stmt = select(BhytCard, Person).join(Person, Person.id == BhytCard.person_id) \
+                    .where(BhytCard.social_insurance_number == code)
             else:
                 try:
                     parsed = parse_card_code(code)
                 except InvalidCardCode as exc:
-                    return exc.details["result_code"], None, None
+                    return exc.details["result_code"], None, None, None
                 if not tables.province_names(parsed.province_code, self.today()):
-                    return "052", None, None
-                card = await session.scalar(select(BhytCard).where(BhytCard.code == parsed.code))
+                    return "052", None, None, None
+                stmt = select(BhytCard, Person).join(Person, Person.id == BhytCard.person_id) \
+                    .where(BhytCard.code == parsed.code)
+            row = (await session.execute(
+                stmt.order_by(BhytCard.valid_from.desc()).limit(1))).first()
+            if row is None:
+                return "050", None, None, None
+            card, person = row
             if card is None:
-                return "050", None, None
-            person = await session.get(Person, card.person_id)
-            return None, card, person
-
-    async def newer_card(self, card: BhytCard) -> BhytCard | None:
-        async with self.database.sessionmaker() as session:
-            return await session.scalar(select(BhytCard).where(
+                age = (self.today() - person.birth_date).days // 365
+                return ("130" if age < 6 else "050"), None, person, None
+            newer = await session.scalar(select(BhytCard).where(
                 BhytCard.person_id == card.person_id, BhytCard.valid_from > card.valid_from,
-                BhytCard.id != card.id).order_by(BhytCard.valid_from.desc()))
+                BhytCard.id != card.id).order_by(BhytCard.valid_from.desc()).limit(1))
+            return None, card, person, newer
 
-    async def card_result(self, card: BhytCard, person: Person, form: dict[str, str]
-                          ) -> tuple[str, BhytCard | None]:
+    def card_result(self, card: BhytCard, person: Person, newer: BhytCard | None,
+                    form: dict[str, str]) -> tuple[str, BhytCard | None]:
         """The result code for a found card, and the newer card when one was issued."""
         if name_key(form["hoTen"]) != name_key(person.full_name):
             same_first = name_key(form["hoTen"])[:1] == name_key(person.full_name)[:1]
@@ -184,10 +195,17 @@ class Simulator:
         if card.status in STATUS_CODES:
             return STATUS_CODES[card.status], None
         expired = not (card.valid_from <= self.today() <= card.valid_to)
-        newer = await self.newer_card(card)
         if newer is not None:
             return ("003" if expired else "004"), newer
         return ("010" if expired else "000"), None
+
+    async def safe_answer(self, form: dict[str, str]) -> dict[str, Any]:
+        """answer(), with a register read failure reported as 100 like the real gateway."""
+        try:
+            return await self.answer(form)
+        except SQLAlchemyError:
+            log.warning("simulator could not read the card register", exc_info=True)
+            return card_body("100", None, None, None)
 
     async def answer(self, form: dict[str, str]) -> dict[str, Any]:
         """The gateway's answer to a card check (insurance.md §4.3, codes §4.5)."""
@@ -199,13 +217,13 @@ class Simulator:
         if staff is not None:
             return card_body(staff, None, None, None)
         code = normalise(form["maThe"])[:20]
-        early, card, person = await self.find_card(code)
+        early, card, person, newer = await self.find_card(code)
         forced = self.config.forced.get(code) or (card and self.config.forced.get(card.code))
         if forced:
             return card_body(forced, card, person, None)
         if early is not None or card is None or person is None:
             return card_body(early or "050", None, None, None)
-        result, newer = await self.card_result(card, person, form)
+        result, newer = self.card_result(card, person, newer, form)
         shown = result in SHOWS_CARD or result.startswith("12")
         return card_body(result, card if shown else None, person if shown else None, newer)
 
@@ -262,21 +280,11 @@ def create_simulator_app(config: SimConfig | None = None, *,
     app = FastAPI(title="BHXH gateway simulator", lifespan=lifespan)
     app.state.sim = sim
 
-    @app.middleware("http")
-    async def _switches(request: Request, call_next: Any) -> Any:
-        if request.url.path.startswith("/_sim/"):
-            return await call_next(request)
-        if sim.config.latency_ms > 0:
-            await asyncio.sleep(sim.config.latency_ms / 1000)
-        if sim.config.outage:
-            return JSONResponse({"maKetQua": "503"}, status_code=503)
-        if sim.config.error_rate > 0 and random.random() < sim.config.error_rate:  # noqa: S311
-            return JSONResponse({"maKetQua": "500"}, status_code=500)
-        return await call_next(request)
-
     @app.post("/api/token/take")
     async def take_token(request: Request) -> JSONResponse:
         sim.stats["token_calls"] += 1
+        if (switched := await sim.switches()) is not None:
+            return switched
         form = await _form(request)
         password = form.get("password", "")
         if not form.get("username") or len(password) != 32:
@@ -287,12 +295,16 @@ def create_simulator_app(config: SimConfig | None = None, *,
     @app.post("/api/egw/KQNhanLichSuKCB2024")
     async def card_check(request: Request) -> JSONResponse:
         sim.stats["card_checks"] += 1
-        return JSONResponse(await sim.answer(await _form(request)))
+        if (switched := await sim.switches()) is not None:
+            return switched
+        return JSONResponse(await sim.safe_answer(await _form(request)))
 
     @app.post("/api/egw/Lskcb2025")
     async def visit_history(request: Request) -> JSONResponse:
         sim.stats["history_calls"] += 1
-        body = await sim.answer(await _form(request))
+        if (switched := await sim.switches()) is not None:
+            return switched
+        body = await sim.safe_answer(await _form(request))
         return JSONResponse({"maKetQua": body["maKetQua"], "dsLichSuKCB2025": []})
 
     _admin_routes(app, sim)
