@@ -30,8 +30,10 @@ STAFF_CCCD = "001085000111"
 # Nguyễn Văn An holds a valid BHYT card in the simulator's (shared) database.
 INSURED_QR = ("001090001234|123456789|Nguyễn Văn An|01011990|Nam|"
               "Số 1 Tràng Tiền, Hoàn Kiếm, Hà Nội|15082021")
-UNINSURED_QR = ("001192004321|987654321|Trần Thị Bình|15051992|Nữ|"
-                "Số 5 Kim Mã, Ba Đình, Hà Nội|20032022")
+# Đỗ Thị Hoa also holds a card on file; only the outage test scans her (no same-day cache).
+OUTAGE_QR = ("001185000777||Đỗ Thị Hoa|07071985|Nữ|Số 7 Kim Mã, Ba Đình, Hà Nội|20032022")
+INSURED = (("001090001234", "Nguyễn Văn An", date(1990, 1, 1), "0123456789"),
+           ("001185000777", "Đỗ Thị Hoa", date(1985, 7, 7), "0198765432"))
 
 
 def free_port() -> int:
@@ -147,15 +149,16 @@ async def _seed() -> None:
             Service(facility_id=facility.id, code="03.1896", name="Khám Nhi", kind="exam",
                     price_bhyt=38700, price_service=150000, room_id=rooms[1].id),
         ])
-        person = Person(cccd="001090001234", full_name="Nguyễn Văn An",
-                        name_key=name_key("Nguyễn Văn An"), birth_date=date(1990, 1, 1),
-                        sex="male")
-        s.add(person)
-        await s.flush()
-        s.add(BhytCard(person_id=person.id, code="DN4010123456789", group_code="DN",
-                       benefit_level=4, province_code="01", social_insurance_number="0123456789",
-                       registered_facility_code=FACILITY, valid_from=today - timedelta(days=200),
-                       valid_to=today + timedelta(days=200)))
+        for cccd, name, born, sin in INSURED:
+            person = Person(cccd=cccd, full_name=name, name_key=name_key(name), birth_date=born,
+                            sex="male" if cccd[3] in "02" else "female")
+            s.add(person)
+            await s.flush()
+            s.add(BhytCard(person_id=person.id, code=f"DN401{sin}", group_code="DN",
+                           benefit_level=4, province_code="01", social_insurance_number=sin,
+                           registered_facility_code=FACILITY,
+                           valid_from=today - timedelta(days=200),
+                           valid_to=today + timedelta(days=200)))
         for username, role in (("kiosk1", "kiosk"), ("doctor1", "doctor"),
                                ("reception1", "receptionist")):
             await users.add_user(s, username=username, role=role, password=PASSWORD,

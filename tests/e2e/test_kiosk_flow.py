@@ -9,6 +9,7 @@ from tests.e2e.reception_fixtures import (
     ARTIFACTS,
     FACILITY,
     INSURED_QR,
+    OUTAGE_QR,
     reception_stack,  # noqa: F401 - fixture
     signed_in_page,
 )
@@ -126,7 +127,10 @@ async def test_a_gateway_outage_gives_a_not_yet_verified_ticket(browser, recepti
     try:
         page = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
         await page.goto(f"{reception_stack.base_url}/kiosk/{FACILITY}")
-        await _kiosk_check_in(page, _qr(301, "Vũ Văn Giang"))
+        async with page.expect_response(lambda r: r.url.endswith("/check-ins")) as answer:
+            await _kiosk_check_in(page, OUTAGE_QR)
+        coverage = (await (await answer.value).json())["coverage"]
+        assert coverage["verified"] is False and coverage["source"] == "unavailable"
         banner = page.locator("#coverage-banner")
         assert "banner-unverified" in await banner.get_attribute("class")
         assert "Chưa xác minh được thẻ BHYT" in await banner.inner_text()

@@ -124,7 +124,7 @@
     banner.className = "banner banner-" + kind;
     banner.textContent = text;
     const extra = result.coverage && (SH.lang === "en" ? result.coverage.message_en : result.coverage.message_vi);
-    if (extra && kind !== "valid") banner.appendChild(SH.el("small", { text: extra }));
+    if (extra && kind === "invalid") banner.appendChild(SH.el("small", { text: extra }));
     document.getElementById("ticket-number").textContent = ticket.display;
     document.getElementById("ticket-room").textContent = ticket.room_name || "";
     document.getElementById("ticket-service").textContent = (result.service && result.service.name) || "";

@@ -12,14 +12,15 @@
     document.getElementById("phone-number").textContent = data.display;
     document.getElementById("phone-room").textContent = data.room_name || "";
     const status = data.status || "waiting";
-    const text = T[status] || T.waiting;
+    const next = status === "waiting" && data.position === 1;
+    const text = next ? T.next_up : (T[status] || T.waiting);
     const box = document.getElementById("phone-status");
     box.textContent = SH.fill(text, { room: data.room_name || "" });
     box.className = "phone-status status-" + status;
     document.body.dataset.status = status;
     const waiting = status === "waiting";
     document.getElementById("phone-position").textContent =
-      waiting && data.position != null ? String(data.position) : "—";
+      waiting && data.position != null ? String(Math.max(data.position - 1, 0)) : "—";  // 1 = next
     const wait = data.estimated_wait_minutes;
     document.getElementById("phone-wait").textContent = !waiting ? "—" :
       (wait == null ? "—" : (wait <= 0 ? T.now : SH.fill(T.minutes, { minutes: wait })));
