@@ -177,3 +177,22 @@ async def test_hostile_characters_get_a_structured_answer(client, desk, payload)
     r = await client.post("/api/identity/scan", content=json.dumps({"payload": payload}),
                           headers={**desk, "content-type": "application/json"})
     assert r.status_code in (200, 422) and ("source" in r.json() or "error" in r.json())
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(params=st.dictionaries(
+    st.sampled_from(["cccd", "bhyt", "phone", "name", "birth_date", "limit", "offset"]),
+    st.one_of(st.text(max_size=30), st.sampled_from(["001090123456", "\x00", "1990-01-01",
+                                                     "HS4010120878811", "-1", "%"])),
+    min_size=1, max_size=4))
+async def test_person_search_never_answers_500(client, desk, params):
+    r = await client.get("/api/identity/persons", params=params, headers=desk)
+    assert r.status_code == 200 or 400 <= r.status_code < 500, r.text
+
+
+@pytest.mark.parametrize("reason", ["\x00\x00\x00", "  "])
+async def test_merge_reason_must_be_real_text(client, desk, reason):
+    r = await client.post("/api/identity/merges", json={"keep_id": 1, "merge_id": 2,
+                                                        "reason": reason}, headers=desk)
+    assert r.status_code == 422

@@ -290,3 +290,9 @@ def test_chip_json_fuzz_never_raises_anything_but_invalid_scan(data):
         recognise(json.dumps({"id_card": "001090123456", **data}))
     except InvalidScan:
         pass
+
+
+def test_an_adapter_named_in_settings_is_loaded(monkeypatch):
+    monkeypatch.setattr(get_identity_settings(), "scan_adapters",
+                        ("tests.identity.test_scan:RecordedVneidFixture",))
+    assert recognise("VNEID:001090123456").person.cccd == "001090123456"

@@ -21,6 +21,7 @@ from smarthealth.core.errors import Conflict, InvalidInput, NotFound
 from smarthealth.identity.config import get_identity_settings
 from smarthealth.identity.matching import Candidate, candidate_pairs, score_pair
 from smarthealth.identity.models import Person, PersonMerge
+from smarthealth.identity.names import clean_text
 
 FILLED_FIELDS = ("phone", "address", "ward_code", "province_code")
 
@@ -81,6 +82,9 @@ def _check_mergeable(keep: Person, loser: Person) -> None:
 async def merge_persons(session: AsyncSession, *, actor: Actor, keep_id: int, merge_id: int,
                         reason: str) -> PersonMerge:
     """Merge `merge_id` into `keep_id`, keeping both histories; audited."""
+    reason = clean_text(reason)[:500]
+    if len(reason) < 3:
+        raise InvalidInput("Give the reason for the merge.", "Cần ghi lý do gộp hồ sơ.")
     keep = await _locked(session, keep_id)
     loser = await _locked(session, merge_id)
     _check_mergeable(keep, loser)

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from smarthealth.core.errors import InvalidInput
@@ -73,9 +74,14 @@ def unregister_adapter(adapter: ScanAdapter) -> None:
 
 
 def _configured_adapters() -> list[ScanAdapter]:
+    return _load_adapters(get_identity_settings().scan_adapters)
+
+
+@lru_cache
+def _load_adapters(paths: tuple[str, ...]) -> list[ScanAdapter]:
     """Adapters named in SMARTHEALTH_IDENTITY_SCAN_ADAPTERS ("package.module:ClassName")."""
     loaded: list[ScanAdapter] = []
-    for path in get_identity_settings().scan_adapters:
+    for path in paths:
         module, _, name = path.partition(":")
         try:
             loaded.append(getattr(importlib.import_module(module), name)())
@@ -279,7 +285,9 @@ def recognise(payload: object) -> ScanResult:
     except InvalidInput:
         raise
     except Exception as exc:  # a parser bug must still answer with a structured error
-        log.exception("scan parser failed on a %d-character payload", len(text))
+        # the type only: an exception's message may quote the payload (data minimisation)
+        log.error("scan parser failed (%s) on a %d-character payload", type(exc).__name__,
+                  len(text))
         raise _fail("unreadable", "The scan could not be read.",
                     "Không đọc được dữ liệu quét.") from exc
     if result is None:
@@ -297,8 +305,9 @@ def _try_adapters(text: str) -> ScanResult | None:
     for adapter in [*_adapters, *_configured_adapters()]:
         try:
             result = adapter.recognise(text)
-        except Exception:  # a plug-in's fault is reported as "unrecognised", not a 500
-            log.exception("scan adapter %s failed", getattr(adapter, "source", "?"))
+        except Exception as exc:  # a plug-in's fault is reported as "unrecognised", not a 500
+            log.error("scan adapter %s failed (%s)", getattr(adapter, "source", "?"),
+                      type(exc).__name__)
             continue
         if result is not None:
             return result

@@ -72,7 +72,7 @@ def validate_fields(*, full_name: str, birth_date: date, sex: str, cccd: str | N
                     address: str | None = None, province_code: str | None = None,
                     ward_code: int | None = None) -> PersonFields:
     """Check the fields of a new person and the CCCD number against them; InvalidPerson if not."""
-    name = clean_text(full_name)
+    name = clean_text(full_name)[:120]
     cccd = cccd.strip() or None if cccd else None
     problems: list[dict[str, Any]] = []
     if not looks_like_name(name):
@@ -195,8 +195,12 @@ async def _search_conditions(session: AsyncSession, *, cccd: str | None, bhyt: s
                              ) -> list[Any] | None:
     """SQL conditions for the criteria given; None when a criterion can match nobody."""
     conds: list[Any] = []
+    cccd, bhyt, name = (clean_text(x) if x else None for x in (cccd, bhyt, name))
     if cccd:
-        conds.append(Person.cccd == cccd.strip())
+        if not re.fullmatch(r"[0-9]{12}", cccd):
+            raise InvalidInput("A CCCD number has 12 digits.", "Số CCCD gồm 12 chữ số.",
+                               details={"field": "cccd"})
+        conds.append(Person.cccd == cccd)
     if bhyt:
         person_id = await _bhyt_person_id(session, bhyt)
         if person_id is None:
