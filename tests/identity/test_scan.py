@@ -296,3 +296,8 @@ def test_an_adapter_named_in_settings_is_loaded(monkeypatch):
     monkeypatch.setattr(get_identity_settings(), "scan_adapters",
                         ("tests.identity.test_scan:RecordedVneidFixture",))
     assert recognise("VNEID:001090123456").person.cccd == "001090123456"
+
+
+def test_qr_without_any_diacritics_warns_about_keyboard_mode():
+    result = recognise("001090123456||NGUYEN VAN A|01011990|Nam|Phuong 1, Ha Noi|15042021")
+    assert [w.code for w in result.warnings] == ["diacritics_missing"]

@@ -151,6 +151,12 @@ def _parse_qr(text: str) -> ScanResult:
                     f"Mã QR bị cắt, thiếu: {', '.join(F.FIELD_VI[n] for n in missing)}.",
                     f"The QR text is cut short; missing: {', '.join(missing)}.")
     person = reader.read_card_fields(values)
+    if person.address and text.isascii():
+        # identity.md §2: keyboard-wedge scanners may drop diacritics with some layouts
+        reader.warn("diacritics_missing", "full_name", "Mã QR không có dấu tiếng Việt; máy quét "
+                    "có thể đang ở chế độ bàn phím, nên chuyển sang chế độ gửi UTF-8.",
+                    "The QR text has no Vietnamese diacritics; the scanner may be in keyboard "
+                    "mode; switch it to a UTF-8 (serial/HID-POS) mode.")
     return _finish(reader, "cccd_qr", person)
 
 
@@ -277,13 +283,25 @@ def _dispatch(text: str) -> ScanResult | None:
 
 def recognise(payload: object) -> ScanResult:
     """Recognise a scan or raise InvalidScan (422) naming what is wrong; never anything else."""
+    try:
+        return _recognise(payload)
+    except InvalidInput as exc:  # identity.md §2: log the refusal and length, never the content
+        details = exc.details if isinstance(exc.details, dict) else {}
+        log.info("scan refused: %s (%d characters)", details.get("kind", exc.code),
+                 len(payload) if isinstance(payload, str) else -1)
+        raise
+
+
+def _recognise(payload: object) -> ScanResult:
     text, repaired = _prepare(payload)
     try:
         result = _dispatch(text)
         if result is None:
             result = _try_adapters(text)
-    except InvalidInput:
+    except InvalidScan:
         raise
+    except InvalidInput as exc:  # another domain's rule (card, CCCD) speaks as a scan error
+        raise _fail("fields", exc.message_en, exc.message_vi) from None
     except Exception as exc:  # a parser bug must still answer with a structured error
         # the type only: an exception's message may quote the payload (data minimisation)
         log.error("scan parser failed (%s) on a %d-character payload", type(exc).__name__,
