@@ -110,3 +110,58 @@ async def test_room_console_renders_for_a_doctor(client, make_facility, token_fo
                                 headers=auth(await token_for("doctor", "01001")))
     assert response.status_code == 200
     assert "Gọi số tiếp theo" in response.text
+
+
+async def _issued_ticket(client, token_for) -> tuple[str, dict]:
+    from tests.reception.conftest import cccd_of, post_checkin, qr
+
+    kiosk = await token_for("kiosk", "01001")
+    answer = await post_checkin(client, kiosk, qr(cccd_of(7)))
+    assert answer.status_code == 201, answer.text
+    return kiosk, answer.json()
+
+
+@pytest.mark.parametrize(("kind", "magic"), [("png", b"\x89PNG"), ("pdf", b"%PDF")])
+async def test_ticket_renders_as_png_and_pdf_for_the_kiosk(client, clinic, token_for, bhxh,
+                                                           kind, magic):
+    kiosk, answer = await _issued_ticket(client, token_for)
+    response = await client.get(f"/reception/01001/tickets/{answer['ticket']['id']}/ticket.{kind}",
+                                headers=auth(kiosk))
+    assert response.status_code == 200
+    assert response.content.startswith(magic)
+
+
+async def test_ticket_of_another_facility_is_refused(client, clinic, make_facility, token_for,
+                                                      bhxh):
+    _, answer = await _issued_ticket(client, token_for)
+    await make_facility(code="01009")
+    other = await token_for("kiosk", "01009")
+    response = await client.get(f"/reception/01001/tickets/{answer['ticket']['id']}/ticket.png",
+                                headers=auth(other))
+    assert response.status_code == 403
+
+
+async def test_print_without_a_printer_answers_not_printed(client, clinic, token_for, bhxh):
+    kiosk, answer = await _issued_ticket(client, token_for)
+    response = await client.post(f"/kiosk/01001/tickets/{answer['ticket']['id']}/print",
+                                 headers=auth(kiosk))
+    assert response.status_code == 200
+    assert response.json() == {"printed": False}
+
+
+async def test_print_to_a_file_printer_writes_escpos(client, clinic, token_for, bhxh,
+                                                     monkeypatch, tmp_path):
+    target = tmp_path / "lp0"
+    monkeypatch.setenv("SMARTHEALTH_PRINTER_KIND", "file")
+    monkeypatch.setenv("SMARTHEALTH_PRINTER_TARGET", str(target))
+    kiosk, answer = await _issued_ticket(client, token_for)
+    response = await client.post(f"/kiosk/01001/tickets/{answer['ticket']['id']}/print",
+                                 headers=auth(kiosk))
+    assert response.json() == {"printed": True}
+    assert target.read_bytes().startswith(b"\x1b@")
+
+
+async def test_missing_ticket_is_404(client, clinic, token_for):
+    kiosk = await token_for("kiosk", "01001")
+    response = await client.get("/reception/01001/tickets/999/ticket.png", headers=auth(kiosk))
+    assert response.status_code == 404

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.core.auth import Principal, Role, allow
-from smarthealth.core.errors import InvalidInput
-from smarthealth.reception import announce, printing
-from smarthealth.web.render import render
+from smarthealth.core.deps import db_session
+from smarthealth.core.errors import InvalidInput, NotFound
+from smarthealth.identity import service as identity
+from smarthealth.reception import announce, flows, lookup, printing
+from smarthealth.reception.models import Ticket, Visit
+from smarthealth.web.render import render, request_language
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,6 +31,9 @@ DISPLAY = r"^[A-Za-z0-9-]{1,12}$"
 # Room names are letters (any script), digits, spaces and a little punctuation.
 ROOM_NAME = re.compile(r"^[\w .,()/-]{0,80}$")
 KIOSK_RESET_SECONDS = 20
+TICKET_ROLES = (Role.kiosk, Role.receptionist, Role.facility_admin, Role.admin)
+TicketId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Session = Annotated[AsyncSession, Depends(db_session)]
 
 
 def _absolute(request: Request, path: str) -> str:
@@ -111,3 +119,48 @@ async def room_console(
     principal.require_facility(facility_code)
     return render(request, "reception/room.html",
                   {"facility_code": facility_code, "room_code": room_code})
+
+
+async def _ticket_print(request: Request, session: AsyncSession, *, facility_code: str,
+                        ticket_id: int) -> printing.TicketPrint:
+    """The printable ticket, built from the same answer the check-in API gave."""
+    directory = await lookup.directory(session, facility_code=facility_code)
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or ticket.facility_id != directory.facility_id:
+        raise NotFound("No such ticket at this facility.", "Không tìm thấy phiếu tại cơ sở này.")
+    visit = await session.get(Visit, ticket.visit_id)
+    person = await identity.get_person(session, person_id=visit.person_id)
+    answer = await flows.checkin_answer(session, visit=visit, ticket=ticket, person=person,
+                                        directory=directory)
+    return printing.ticket_from_checkin(answer, facility_name=directory.name,
+                                        base_url=str(request.base_url),
+                                        lang=request_language(request))
+
+
+@router.get("/reception/{facility_code}/tickets/{ticket_id}/ticket.{kind}")
+async def ticket_file(
+    request: Request, session: Session,
+    principal: Annotated[Principal, Depends(allow(*TICKET_ROLES))],
+    facility_code: str, ticket_id: TicketId, kind: Literal["png", "pdf"],
+) -> Response:
+    """The ticket as the thermal printer would print it, as PNG or PDF."""
+    principal.require_facility(facility_code)
+    ticket = await _ticket_print(request, session, facility_code=facility_code,
+                                 ticket_id=ticket_id)
+    if kind == "pdf":
+        return Response(printing.render_pdf(ticket), media_type="application/pdf")
+    return Response(printing.render_png(ticket), media_type="image/png")
+
+
+@router.post("/kiosk/{facility_code}/tickets/{ticket_id}/print")
+async def print_ticket(
+    request: Request, session: Session,
+    principal: Annotated[Principal, Depends(allow(*TICKET_ROLES))],
+    facility_code: str, ticket_id: TicketId,
+) -> Response:
+    """Send the ticket to the configured ESC/POS printer; {"printed": false} if none or failing."""
+    principal.require_facility(facility_code)
+    ticket = await _ticket_print(request, session, facility_code=facility_code,
+                                 ticket_id=ticket_id)
+    printed = await asyncio.to_thread(printing.print_ticket, ticket)
+    return JSONResponse({"printed": printed})

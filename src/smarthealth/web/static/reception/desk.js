@@ -45,8 +45,8 @@
       SH.el("p", { text: data.estimated_wait_minutes == null ? "" : SH.fill(T.wait, { minutes: data.estimated_wait_minutes }) }),
     ]);
     const links = SH.el("p", { class: "desk-links" }, [
-      SH.el("a", { class: "button small", target: "_blank", href: `/api/reception/tickets/${t.id}/ticket.png`, text: T.png }),
-      SH.el("a", { class: "button small", target: "_blank", href: `/api/reception/tickets/${t.id}/ticket.pdf`, text: T.pdf }),
+      SH.el("a", { class: "button small", target: "_blank", href: `/reception/${facility}/tickets/${t.id}/ticket.png`, text: T.png }),
+      SH.el("a", { class: "button small", target: "_blank", href: `/reception/${facility}/tickets/${t.id}/ticket.pdf`, text: T.pdf }),
       SH.el("button", { type: "button", class: "button small", text: T.print, onclick: () => print(t.id) }),
       SH.el("a", { class: "button small", target: "_blank", href: t.status_url, text: t.status_url }),
     ]);
