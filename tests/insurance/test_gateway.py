@@ -203,3 +203,27 @@ async def test_visit_history_uses_lskcb2025(gateway, sim):
     body = await gateway.visit_history(query())
     assert body["maKetQua"] == "000" and body["dsLichSuKCB2025"] == []
     assert sim.simulator.stats["history_calls"] == 1
+
+
+async def test_whole_check_is_bounded_by_the_deadline(sim):
+    await add_person()
+    client = BhxhGateway(BhxhSettings(base_url=sim.url, timeout_seconds=2.0,
+                                      deadline_seconds=0.1))
+    sim.simulator.config.latency_ms = 400
+    with pytest.raises(GatewayUnavailable) as info:
+        await client.check_card(query(), on=TODAY)
+    await client.aclose()
+    assert info.value.details == {"reason": "deadline"}
+
+
+async def test_cancelled_trial_call_does_not_jam_the_half_open_breaker(gateway, sim):
+    await add_person()
+    gateway.breaker.opened_at = gateway.breaker.clock() - 10  # open long enough: half-open
+    sim.simulator.config.latency_ms = 300
+    task = asyncio.create_task(gateway.check_card(query(), on=TODAY))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    sim.simulator.config.latency_ms = 0
+    assert (await gateway.check_card(query(), on=TODAY)).result_code == "000"

@@ -31,11 +31,12 @@ class BhxhSettings(BaseSettings):
     cccd_as_card_code: bool = False
     staff_name: str = ""  # fallback hoTenCb for kiosks (must be on the registered list)
     staff_cccd: str = ""  # fallback cccdCb
-    timeout_seconds: float = 2.0
+    timeout_seconds: float = 2.0  # each connect / read / write / pool wait
+    deadline_seconds: float = 5.0  # one whole check, token and retry included
     retries: int = 1
     breaker_failures: int = 5
     breaker_cooldown_seconds: float = 30.0
-    max_connections: int = 100  # kept alive too, so bursts do not reconnect
+    max_connections: int = 200  # kept alive too, so bursts do not reconnect
     cache_enabled: bool = True
     cache_max_entries: int = 200_000
     token_margin_seconds: float = 60.0  # refresh this long before the token expires

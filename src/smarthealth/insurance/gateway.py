@@ -104,6 +104,10 @@ class CircuitBreaker:
             return True
         return False
 
+    def release(self) -> None:
+        """A call that said nothing about the gateway's health (e.g. our pool was busy)."""
+        self._trial_running = False
+
     def success(self) -> None:
         self.failures, self.opened_at, self._trial_running = 0, None, False
 
@@ -139,6 +143,10 @@ class _Token:
     access_token: str
     id_token: str
     expires_at: float
+
+
+class PoolBusy(Exception):
+    """Every connection of our own pool stayed busy for the whole timeout."""
 
 
 class _Failure(Exception):
@@ -182,6 +190,8 @@ class BhxhGateway:
     async def _post(self, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         try:
             response = await self._http().post(path, **kwargs)
+        except httpx.PoolTimeout as exc:
+            raise PoolBusy() from exc
         except httpx.HTTPError as exc:
             raise _Failure(type(exc).__name__) from exc
         if response.status_code >= 500:
@@ -243,9 +253,32 @@ class BhxhGateway:
         return body
 
     async def _call_resilient(self, path: str, query: CardQuery) -> dict[str, Any]:
-        """Retries, circuit breaker and failure accounting around one logical call."""
+        """Retries, circuit breaker and an overall deadline around one logical call."""
         if not self.breaker.allow():
             raise GatewayUnavailable(details={"circuit": "open"})
+        try:
+            async with asyncio.timeout(self.settings.deadline_seconds):
+                body = await self._attempts(path, query)
+        except PoolBusy as exc:  # our own connection pool is saturated: not BHXH's fault
+            self.breaker.release()
+            raise GatewayUnavailable(details={"reason": "client busy"}) from exc
+        except TimeoutError:  # the overall deadline passed
+            self.breaker.failure()
+            raise
+        except BaseException:  # cancelled by the caller: says nothing about the gateway
+            self.breaker.release()
+            raise
+        if "_failure" in body:
+            self.breaker.failure()
+            raise GatewayUnavailable(details={"reason": body["_failure"]})
+        if str(body.get("maKetQua")) in RETRY_CODES:
+            self.breaker.failure()
+        else:
+            self.breaker.success()
+        return body
+
+    async def _attempts(self, path: str, query: CardQuery) -> dict[str, Any]:
+        """The call, retried for transport failures and retry-class result codes."""
         body: dict[str, Any] = {}
         for _attempt in range(1 + max(self.settings.retries, 0)):
             try:
@@ -254,11 +287,7 @@ class BhxhGateway:
                 body = {"_failure": str(exc)}
                 continue
             if str(body.get("maKetQua")) not in RETRY_CODES:
-                self.breaker.success()
                 return body
-        self.breaker.failure()
-        if "_failure" in body:
-            raise GatewayUnavailable(details={"reason": body["_failure"]})
         return body
 
     def cached(self, query: CardQuery, *, on: date) -> CardAnswer | None:
@@ -273,15 +302,21 @@ class BhxhGateway:
         hit = self.cached(query, on=on)
         if hit is not None:
             return hit
-        answer = CardAnswer.from_response(
-            await self._call_resilient(self.settings.card_check_path, query))
+        try:
+            body = await self._call_resilient(self.settings.card_check_path, query)
+        except TimeoutError as exc:
+            raise GatewayUnavailable(details={"reason": "deadline"}) from exc
+        answer = CardAnswer.from_response(body)
         if self.settings.cache_enabled and answer.decision != "retry_later":
             self.cache.put(query.cache_key(on), answer)
         return answer
 
     async def visit_history(self, query: CardQuery) -> dict[str, Any]:
         """Lskcb2025 (insurance.md §4.4, Uncertain): the raw answer with dsLichSuKCB2025."""
-        return await self._call_resilient(self.settings.history_path, query)
+        try:
+            return await self._call_resilient(self.settings.history_path, query)
+        except TimeoutError as exc:
+            raise GatewayUnavailable(details={"reason": "deadline"}) from exc
 
 
 _gateway: BhxhGateway | None = None
