@@ -29,8 +29,10 @@ class BhxhSettings(BaseSettings):
     date_format: str = "%d/%m/%Y"
     # insurance.md §4.3 Uncertain: whether maThe accepts a 12-digit CCCD
     cccd_as_card_code: bool = False
-    staff_name: str = ""  # fallback hoTenCb for kiosks (must be on the registered list)
-    staff_cccd: str = ""  # fallback cccdCb
+    # Fallback hoTenCb / cccdCb for kiosks and staff without a CCCD on file. The defaults only
+    # suit the simulator; in production set a staff member on the facility's registered list.
+    staff_name: str = "Cán bộ tra cứu kiosk"
+    staff_cccd: str = "001099000001"
     timeout_seconds: float = 2.0  # each connect / read / write / pool wait
     deadline_seconds: float = 5.0  # one whole check, token and retry included
     retries: int = 1
