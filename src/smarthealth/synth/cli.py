@@ -1,12 +1,46 @@
-"""`smarthealth seed`."""
+"""`smarthealth seed`: the synthetic Hanoi demo."""
+
+from __future__ import annotations
+
+from datetime import date
 
 import click
 
 
 @click.command()
-@click.option("--people", default=20000, type=int)
-@click.option("--seed", "seed_value", default=1, type=int)
-@click.option("--if-empty", is_flag=True)
-def seed(people: int, seed_value: int, if_empty: bool) -> None:
-    """Seed the synthetic Hanoi demo."""
-    raise click.ClickException("not built yet")
+@click.option("--people", default=20000, type=click.IntRange(min=0), show_default=True,
+              help="number of residents")
+@click.option("--seed", "seed_value", default=1, type=int, show_default=True,
+              help="the same seed (and --as-of day) gives the same data")
+@click.option("--as-of", "as_of", default=None, type=click.DateTime(["%Y-%m-%d"]),
+              help="reference day for ages and card validity (default: today in Hanoi)")
+@click.option("--if-empty", is_flag=True,
+              help="do nothing when the database already holds facilities")
+@click.option("--chunk", default=10_000, type=click.IntRange(min=100), show_default=True,
+              help="people generated and inserted per transaction")
+def seed(people: int, seed_value: int, as_of: object, if_empty: bool, chunk: int) -> None:
+    """Seed synthetic Hanoi: facilities, staff, residents and their BHYT cards."""
+    from smarthealth.cli import run
+    from smarthealth.core.db import get_database
+    from smarthealth.synth.seed import already_seeded, seed_hanoi
+
+    database = get_database()
+
+    async def _seed() -> str:
+        existing = await already_seeded(database)
+        if existing:
+            if if_empty:
+                return (f"synthetic Hanoi demo already seeded ({existing} facilities); "
+                        "nothing to do")
+            raise click.ClickException(
+                f"the database already holds {existing} facilities; seed an empty database "
+                "or pass --if-empty")
+        on: date | None = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
+        done = await seed_hanoi(database, people=people, seed=seed_value, on=on, chunk=chunk,
+                                progress=True)
+        return (f"seeded synthetic Hanoi: {done.facilities} facilities "
+                f"({done.stations} health stations), {done.practitioners} practitioners, "
+                f"{done.staff_users} staff accounts, {done.people} people, "
+                f"{done.cards} BHYT cards in {done.seconds:.1f} s")
+
+    click.echo(run(_seed()))
