@@ -293,8 +293,9 @@ def recognise(payload: object) -> ScanResult:
 
 
 def _recognise(payload: object) -> ScanResult:
-    text, repaired = _prepare(payload)
+    size = len(payload) if isinstance(payload, str) else -1
     try:
+        text, repaired = _prepare(payload)
         result = _dispatch(text)
         if result is None:
             result = _try_adapters(text)
@@ -305,13 +306,13 @@ def _recognise(payload: object) -> ScanResult:
     except Exception as exc:  # a parser bug must still answer with a structured error
         # the type only: an exception's message may quote the payload (data minimisation)
         log.error("scan parser failed (%s) on a %d-character payload", type(exc).__name__,
-                  len(text))
+                  size)
         raise _fail("unreadable", "The scan could not be read.",
                     "Không đọc được dữ liệu quét.") from exc
     if result is None:
         raise _fail("unrecognised", "The scan is not a CCCD QR, chip-reader data, ID number "
                     "or BHYT card code.", "Dữ liệu quét không phải mã QR CCCD, dữ liệu đầu đọc "
-                    "chip, số giấy tờ hay mã thẻ BHYT.", length=len(text))
+                    "chip, số giấy tờ hay mã thẻ BHYT.", length=size)
     if repaired and all(w.code != "encoding_repaired" for w in result.warnings):
         result.warnings.insert(0, ScanWarning(
             "encoding_repaired", None, "Dữ liệu quét bị sai bảng mã (Latin-1) và đã được sửa.",

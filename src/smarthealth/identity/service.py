@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smarthealth.core.errors import Conflict, InvalidInput, NotFound
 from smarthealth.identity import cccd as cccd_rules
 from smarthealth.identity.models import Person, PersonIdentifier
-from smarthealth.identity.names import clean_text, looks_like_name, name_key
+from smarthealth.identity.names import clean_text, looks_like_name, name_key, parse_sex
 from smarthealth.identity.scan import ScanResult, recognise
 
 _PHONE = re.compile(r"0[0-9]{9}")  # Vietnamese numbers: 10 digits from 0 (mobile and landline)
@@ -78,6 +78,10 @@ def validate_fields(*, full_name: str, birth_date: date, sex: str, cccd: str | N
     if not looks_like_name(name):
         problems.append({"field": "full_name", "message_vi": "Họ tên không hợp lệ.",
                          "message_en": "The full name is not valid."})
+    sex = parse_sex(sex) or sex
+    if sex not in ("male", "female"):
+        problems.append({"field": "sex", "message_vi": "Giới tính phải là Nam hoặc Nữ.",
+                         "message_en": "Sex must be male or female."})
     if birth_date > date.today() or birth_date.year < 1900:
         problems.append({"field": "birth_date", "message_vi": "Ngày sinh không hợp lệ.",
                          "message_en": "The birth date is not valid."})
