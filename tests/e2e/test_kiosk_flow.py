@@ -99,6 +99,10 @@ async def test_the_board_shows_the_number_when_the_doctor_calls_it(browser, rece
         "d => document.getElementById('call-number').textContent === d",
         arg=answer["ticket"]["display"], timeout=10_000)
     await _shot(board, "board-called")
+    room_board = await (await browser.new_context(viewport=BOARD_SIZE)).new_page()
+    await room_board.goto(f"{reception_stack.base_url}/boards/{FACILITY}/{room}?lang=en")
+    await room_board.wait_for_selector(".room-current")
+    await _shot(room_board, "board-room-english")
 
 
 async def test_the_phone_page_moves_as_the_queue_moves(browser, reception_stack):  # noqa: F811
@@ -137,3 +141,34 @@ async def test_a_gateway_outage_gives_a_not_yet_verified_ticket(browser, recepti
         await _shot(page, "kiosk-outage-ticket")
     finally:
         reception_stack.set_gateway(outage=False)
+
+
+async def test_an_unreadable_scan_explains_what_to_do(browser, reception_stack):  # noqa: F811
+    page = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
+    await page.goto(f"{reception_stack.base_url}/kiosk/{FACILITY}")
+    await _scan(page, "hello")
+    await page.wait_for_selector("#step-error.active")
+    assert await page.locator("#error-text").inner_text()
+    await _shot(page, "kiosk-error")
+    await page.click("#btn-retry")
+    await page.wait_for_selector("#step-scan.active")
+
+
+async def test_the_desk_checks_in_by_keyboard_and_finds_people(browser, reception_stack):  # noqa: F811
+    page = await signed_in_page(browser, reception_stack, "reception1")
+    await page.goto(f"{reception_stack.base_url}/reception/{FACILITY}")
+    await page.fill("#desk-scan", _qr(401, "Bùi Thị Lan"))
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector(".desk-ticket")
+    await page.fill("#search-name", "Nguyễn Văn An")
+    await page.click("#search-form button[type=submit]")
+    await page.wait_for_selector("#search-results tbody tr")
+    await _shot(page, "desk")
+
+
+async def test_the_kiosk_speaks_english_on_request(browser, reception_stack):  # noqa: F811
+    page = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
+    await page.goto(f"{reception_stack.base_url}/kiosk/{FACILITY}?lang=en")
+    await page.wait_for_selector("#step-scan.active")
+    assert "Please scan the QR code" in await page.content()
+    await _shot(page, "kiosk-english")

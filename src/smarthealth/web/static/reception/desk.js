@@ -48,7 +48,7 @@
       SH.el("a", { class: "button small", target: "_blank", href: `/reception/${facility}/tickets/${t.id}/ticket.png`, text: T.png }),
       SH.el("a", { class: "button small", target: "_blank", href: `/reception/${facility}/tickets/${t.id}/ticket.pdf`, text: T.pdf }),
       SH.el("button", { type: "button", class: "button small", text: T.print, onclick: () => print(t.id) }),
-      SH.el("a", { class: "button small", target: "_blank", href: t.status_url, text: t.status_url }),
+      SH.el("a", { class: "button small", target: "_blank", href: t.status_url, text: T.status_page }),
     ]);
     card.appendChild(links);
     result.appendChild(card);

@@ -37,8 +37,9 @@
     show("scan");
   }
 
-  function fail(message) {
+  function fail(message, withHelp) {
     document.getElementById("error-text").textContent = message;
+    document.getElementById("error-help").hidden = !withHelp;  // server messages get a next step
     show("error");
   }
 
@@ -64,7 +65,7 @@
       return person.full_name ? confirmPerson(person) : chooseService();  // a bare BHYT code
     }
     if (isMissingEndpoint(res)) return chooseService();  // recognition step not available
-    fail(res.status === 0 ? T.network : SH.errorMessage(res.body, T.unknown));
+    fail(res.status === 0 ? T.network : SH.errorMessage(res.body, T.unknown), res.status !== 0);
   }
 
   function confirmPerson(person) {
@@ -104,7 +105,7 @@
       idempotency_key: state.key, priority: null };
     let res = await SH.request("POST", "/api/reception/check-ins", payload);
     if (res.status === 0) res = await SH.request("POST", "/api/reception/check-ins", payload);
-    if (!res.ok) return fail(res.status === 0 ? T.network : SH.errorMessage(res.body, T.unknown));
+    if (!res.ok) return fail(res.status === 0 ? T.network : SH.errorMessage(res.body, T.unknown), res.status !== 0);
     showTicket(res.body);
   }
 
