@@ -12,7 +12,8 @@ from smarthealth.identity.models import Person
 from smarthealth.insurance.config import BhxhSettings
 from smarthealth.insurance.gateway import BhxhGateway
 from smarthealth.insurance.models import BhytCard
-from smarthealth.insurance.simulator import SimConfig, SimulatorServer, create_simulator_app
+from smarthealth.insurance.simserver import SimulatorServer
+from smarthealth.insurance.simulator import SimConfig, create_simulator_app
 
 TODAY = date.today()
 STAFF = {"staff_name": "Nguyễn Thị Lan", "staff_cccd": "001190000001"}

@@ -227,3 +227,23 @@ async def test_cancelled_trial_call_does_not_jam_the_half_open_breaker(gateway, 
         await task
     sim.simulator.config.latency_ms = 0
     assert (await gateway.check_card(query(), on=TODAY)).result_code == "000"
+
+
+@pytest.mark.parametrize("preload", [False, True])
+async def test_register_lookups_by_code_bhxh_number_and_cccd(gateway, sim, preload):
+    import httpx
+
+    await add_person(cards=[EXPIRED, {"code": "DN4010120878899", "valid_from": TODAY}])
+    await add_person(full_name="Lê Thị Bé", cccd="001224000999",
+                     birth_date=TODAY - timedelta(days=300), cards=[])
+    sim.simulator.config.preload = preload
+    try:
+        async with httpx.AsyncClient(base_url=sim.url) as admin:
+            assert (await admin.post("/_sim/reload")).json() == {"cards": 2 if preload else 0}
+        answers = [await gateway.check_card(q, on=TODAY) for q in (
+            query(), query(code="0120878899"), query(code="DN4010999999999"),
+            query(code="001224000999", name="Lê Thị Bé", birth=TODAY - timedelta(days=300)))]
+    finally:
+        sim.simulator.config.preload = False
+    assert [a.result_code for a in answers] == ["003", "000", "050", "130"]
+    assert answers[0].field("maTheMoi") == "DN4010120878899"

@@ -11,7 +11,10 @@ import click
 @click.option("--error-rate", default=0.0, type=click.FloatRange(0, 1), show_default=True,
               help="share of calls answered with a server error")
 @click.option("--outage", is_flag=True, help="answer every gateway call with HTTP 503")
-def bhxh_sim(host: str, port: int, latency_ms: float, error_rate: float, outage: bool) -> None:
+@click.option("--preload", is_flag=True,
+              help="read the card register into memory once (POST /_sim/reload re-reads it)")
+def bhxh_sim(host: str, port: int, latency_ms: float, error_rate: float, outage: bool,
+             preload: bool) -> None:
     """Serve the BHXH gateway protocol from the synthetic population.
 
     Switches can be changed at runtime: POST /_sim/config {"latency_ms": 300},
@@ -22,7 +25,7 @@ def bhxh_sim(host: str, port: int, latency_ms: float, error_rate: float, outage:
     from smarthealth.insurance.simulator import SimConfig, create_simulator_app
 
     app = create_simulator_app(SimConfig(latency_ms=latency_ms, error_rate=error_rate,
-                                         outage=outage))
+                                         outage=outage, preload=preload))
     click.echo(f"BHXH simulator on http://{host}:{port} (latency {latency_ms} ms, "
                f"error rate {error_rate}, outage {outage})")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

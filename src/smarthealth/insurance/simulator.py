@@ -13,11 +13,9 @@ import asyncio
 import logging
 import random
 import secrets
-import socket
-import threading
 import time
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -59,6 +57,7 @@ class SimConfig:
     accept_cccd: bool = True  # whether maThe may be a 12-digit CCCD (Uncertain in reality)
     registered_staff: dict[str, str] | None = None  # CCCD → name; None accepts any valid CCCD
     forced: dict[str, str] = field(default_factory=dict)  # card code → result code
+    preload: bool = False  # keep the register in memory (benchmarks); else read per request
     today: date | None = None
 
 
@@ -69,6 +68,7 @@ class ConfigPatch(BaseModel):
     token_ttl_seconds: int | None = None
     accept_cccd: bool | None = None
     registered_staff: dict[str, str] | None = None
+    preload: bool | None = None
 
 
 class ForceRequest(BaseModel):
@@ -97,6 +97,45 @@ def birth_matches(sent: str, actual: date) -> bool | None:
     return None
 
 
+class MemoryRegister:
+    """Persons and cards as plain rows, indexed the ways the gateway is asked."""
+
+    def __init__(self, persons: list[Any], cards: list[Any]) -> None:
+        self.persons = {p.id: p for p in persons}
+        self.by_cccd = {p.cccd: p for p in persons if p.cccd}
+        self.by_code = {c.code: c for c in cards}
+        self.by_sin: dict[str, Any] = {}
+        self.cards_of: dict[int, list[Any]] = defaultdict(list)
+        for card in sorted(cards, key=lambda c: c.valid_from, reverse=True):
+            self.cards_of[card.person_id].append(card)
+            self.by_sin.setdefault(card.social_insurance_number, card)
+
+    @classmethod
+    async def load(cls, database: Database) -> MemoryRegister:
+        async with database.sessionmaker() as session:
+            persons = (await session.execute(select(*Person.__table__.c))).all()
+            cards = (await session.execute(select(*BhytCard.__table__.c))).all()
+        return cls(list(persons), list(cards))
+
+    def find(self, kind: str, key: str) -> tuple[Any, Any, Any] | None:
+        """(card, person, newer card) like the database lookup."""
+        if kind == "cccd":
+            person = self.by_cccd.get(key)
+            if person is None:
+                return None
+            cards = self.cards_of.get(person.id, [])
+            card = cards[0] if cards else None
+        elif kind == "sin":
+            card = self.by_sin.get(key)
+        else:
+            card = self.by_code.get(key)
+        if card is None:
+            return None if kind != "cccd" else (None, person, None)
+        newer = next((c for c in self.cards_of[card.person_id]
+                      if c.valid_from > card.valid_from and c.id != card.id), None)
+        return card, self.persons.get(card.person_id), newer
+
+
 class Simulator:
     """State shared by the simulator's routes: config, issued tokens, counters, database."""
 
@@ -105,6 +144,8 @@ class Simulator:
         self.tokens: dict[tuple[str, str], float] = {}
         self.stats: Counter[str] = Counter()
         self._database = database
+        self._memory: MemoryRegister | None = None
+        self._memory_lock = asyncio.Lock()
 
     @property
     def database(self) -> Database:
@@ -147,37 +188,63 @@ class Simulator:
             return "055"
         return None
 
-    async def find_card(self, code: str) -> tuple[str | None, BhytCard | None, Person | None,
-                                                  BhytCard | None]:
+    def lookup_key(self, code: str) -> tuple[str, str] | str:
+        """How to look up what was sent as maThe: (kind, key), or an early result code."""
+        if self.config.accept_cccd and len(code) == 12 and code.isdigit():
+            return "cccd", code
+        if len(code) == 10 and code.isdigit():  # QĐ 1666 cards print only the BHXH number
+            return "sin", code
+        try:
+            parsed = parse_card_code(code)
+        except InvalidCardCode as exc:
+            return exc.details["result_code"]
+        if not tables.province_names(parsed.province_code, self.today()):
+            return "052"
+        return "code", parsed.code
+
+    async def find_card(self, code: str) -> tuple[str | None, Any, Any, Any]:
         """(early result code, card, person, newer card) for what was sent as maThe."""
+        key = self.lookup_key(code)
+        if isinstance(key, str):
+            return key, None, None, None
+        if self.config.preload:
+            found = (await self.memory()).find(*key)
+        else:
+            found = await self._find_in_database(*key)
+        if found is None:
+            return "050", None, None, None
+        card, person, newer = found
+        if card is None:
+            age = (self.today() - person.birth_date).days // 365
+            return ("130" if age < 6 else "050"), None, person, None
+        return None, card, person, newer
+
+    async def _find_in_database(self, kind: str, key: str) -> tuple[Any, Any, Any] | None:
+        joined = select(BhytCard, Person).join(Person, Person.id == BhytCard.person_id)
+        stmt = {
+            "cccd": select(BhytCard, Person).select_from(Person).outerjoin(
+                BhytCard, BhytCard.person_id == Person.id).where(Person.cccd == key),
+            "sin": joined.where(BhytCard.social_insurance_number == key),
+            "code": joined.where(BhytCard.code == key),
+        }[kind]
         async with self.database.sessionmaker() as session:
-            if self.config.accept_cccd and len(code) == 12 and code.isdigit():
-                stmt = select(BhytCard, Person).select_from(Person).outerjoin(
-                    BhytCard, BhytCard.person_id == Person.id).where(Person.cccd == code)
-            elif len(code) == 10 and code.isdigit():  # QĐ 1666 cards print only the BHXH number
-                stmt = select(BhytCard, Person).join(Person, Person.id == BhytCard.person_id) \
-                    .where(BhytCard.social_insurance_number == code)
-            else:
-                try:
-                    parsed = parse_card_code(code)
-                except InvalidCardCode as exc:
-                    return exc.details["result_code"], None, None, None
-                if not tables.province_names(parsed.province_code, self.today()):
-                    return "052", None, None, None
-                stmt = select(BhytCard, Person).join(Person, Person.id == BhytCard.person_id) \
-                    .where(BhytCard.code == parsed.code)
             row = (await session.execute(
                 stmt.order_by(BhytCard.valid_from.desc()).limit(1))).first()
             if row is None:
-                return "050", None, None, None
+                return None
             card, person = row
-            if card is None:
-                age = (self.today() - person.birth_date).days // 365
-                return ("130" if age < 6 else "050"), None, person, None
-            newer = await session.scalar(select(BhytCard).where(
+            newer = None if card is None else await session.scalar(select(BhytCard).where(
                 BhytCard.person_id == card.person_id, BhytCard.valid_from > card.valid_from,
                 BhytCard.id != card.id).order_by(BhytCard.valid_from.desc()).limit(1))
-            return None, card, person, newer
+            return card, person, newer
+
+    async def memory(self) -> MemoryRegister:
+        """The whole register in memory (SimConfig.preload), read once; /_sim/reload re-reads."""
+        if self._memory is None:
+            async with self._memory_lock:
+                if self._memory is None:
+                    self._memory = await MemoryRegister.load(self.database)
+        return self._memory
 
     def card_result(self, card: BhytCard, person: Person, newer: BhytCard | None,
                     form: dict[str, str]) -> tuple[str, BhytCard | None]:
@@ -328,6 +395,12 @@ def _admin_routes(app: FastAPI, sim: Simulator) -> None:
             sim.config.forced[code] = request.result_code
         return {"forced": sim.config.forced}
 
+    @app.post("/_sim/reload")
+    async def reload() -> dict[str, int]:
+        sim._memory = None
+        register = await sim.memory() if sim.config.preload else None
+        return {"cards": len(register.by_code) if register else 0}
+
     @app.post("/_sim/revoke-tokens")
     async def revoke() -> dict[str, int]:
         count = len(sim.tokens)
@@ -337,44 +410,3 @@ def _admin_routes(app: FastAPI, sim: Simulator) -> None:
     @app.get("/_sim/stats")
     async def stats() -> dict[str, int]:
         return dict(sim.stats)
-
-
-class SimulatorServer:
-    """Runs the simulator with uvicorn in a background thread (tests, benchmarks)."""
-
-    def __init__(self, app: FastAPI | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
-        import uvicorn
-
-        self.app = app or create_simulator_app()
-        self.host, self.port = host, port or free_port(host)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host=self.host, port=self.port,
-                                                    log_level="warning", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="bhxh-sim")
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def simulator(self) -> Simulator:
-        return self.app.state.sim
-
-    def start(self, timeout: float = 10.0) -> SimulatorServer:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the BHXH simulator did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
