@@ -163,6 +163,11 @@ async def test_the_desk_checks_in_by_keyboard_and_finds_people(browser, receptio
     await page.fill("#search-name", "Nguyễn Văn An")
     await page.click("#search-form button[type=submit]")
     await page.wait_for_selector("#search-results tbody tr")
+    await page.click("#search-results tbody tr button")
+    await page.click("#checkin-form button[type=submit]")
+    await page.wait_for_function(
+        "() => document.querySelector('.desk-ticket') &&"
+        " document.querySelector('.desk-ticket').textContent.includes('Nguyễn Văn An')")
     await _shot(page, "desk")
 
 

@@ -64,8 +64,8 @@
     const body = { facility_code: root.dataset.facility, idempotency_key: key,
       service_code: document.getElementById("desk-service").value || null,
       priority: document.getElementById("desk-priority").value || null };
-    if (personId.value) body.person_id = Number(personId.value);
-    else if (scan.value.trim()) body.scan = scan.value.trim();
+    if (scan.value.trim()) body.scan = scan.value.trim();
+    else if (personId.value) body.person_id = Number(personId.value);
     else { showError({ error: { message_vi: T.need_scan, message_en: T.need_scan } }); return; }
     const res = await SH.request("POST", "/api/reception/check-ins", body);
     if (!res.ok) return showError(res.body);
@@ -92,8 +92,10 @@
       SH.el("td", { text: (p.birth_date || "").split("-").reverse().join("/") }),
       SH.el("td", { text: p.cccd_masked || SH.maskCccd(p.cccd) }),
       SH.el("td", {}, [SH.el("button", { type: "button", class: "button small", text: T.select, onclick: () => {
+        // A person with a CCCD is checked in by that number (the scan field accepts bare ID
+        // numbers); without one the desk sends person_id (needs the backend's person_id variant).
         personId.value = p.id;
-        scan.value = "";
+        scan.value = p.cccd || "";
         selected.textContent = SH.fill(T.selected, { name: p.full_name });
         selected.hidden = false;
         key = SH.uuid();
