@@ -173,12 +173,11 @@ async def _record_checkin(session: AsyncSession, *, visit: Visit, ticket: Ticket
 
 async def check_in(session: AsyncSession, *, request: CheckIn, actor: Actor,
                    received_at: datetime) -> tuple[dict[str, Any], bool]:
-    """Identify, check BHYT, open the visit and issue a ticket; (answer, created)."""
+    """Identify, check BHYT, open the visit and issue a ticket; (answer, created).
+
+    A retry with the same idempotency key is recognised by the visit's unique key (no lookup
+    on the hot path); `checkin_ms` is taken as the ticket is issued."""
     directory = await lookup.directory(session, facility_code=request.facility_code)
-    existing = await _replay(session, facility_id=directory.facility_id,
-                             key=request.idempotency_key)
-    if existing is not None:
-        return await _answer_replay(session, existing, directory), False
     service, room = await lookup.service_for_checkin(
         session, facility_code=request.facility_code, service_code=request.service_code)
     person, scan = await identity.identify(session, payload=request.scan)
@@ -199,11 +198,12 @@ async def check_in(session: AsyncSession, *, request: CheckIn, actor: Actor,
         coverage_decision=coverage["decision"], insurance_verified=coverage["verified"],
         card_number=coverage.get("card_number"), coverage=coverage, eligibility_query=query,
         recheck_attempts=0, next_recheck_at=None if coverage["verified"] else utcnow(),
-        scan_received_at=received_at, checked_in_by=actor.name)
+        scan_received_at=received_at, checked_in_by=actor.name,
+        checkin_ms=int((utcnow() - received_at).total_seconds() * 1000))
     session.add(visit)
     try:
         await session.flush()
-    except IntegrityError:  # the same key raced us: answer with the winner's ticket
+    except IntegrityError:  # a retry (or a racing twin) of a check-in: answer with its ticket
         await session.rollback()
         existing = await _replay(session, facility_id=directory.facility_id,
                                  key=request.idempotency_key)
@@ -211,7 +211,6 @@ async def check_in(session: AsyncSession, *, request: CheckIn, actor: Actor,
             raise
         return await _answer_replay(session, existing, directory), False
     ticket = await reception.issue_ticket(session, visit=visit, room=room, priority_group=group)
-    visit.checkin_ms = int((utcnow() - received_at).total_seconds() * 1000)
     await session.flush()
     await _record_checkin(session, visit=visit, ticket=ticket, actor=actor,
                           facility_code=directory.code)

@@ -19,7 +19,7 @@ from smarthealth.reception.models import Ticket
 from smarthealth.reception.service import hanoi_today, waiting_order
 
 BOARD_NEXT = 6
-_estimate_cache: dict[tuple[int, date], tuple[float, float]] = {}
+_estimate_cache: dict[tuple[int, date], tuple[float, int, float]] = {}
 
 
 def forget_estimates() -> None:
@@ -50,24 +50,25 @@ def ewma(durations_minutes: list[float], *, prior: float, alpha: float) -> float
 
 async def room_rate(session: AsyncSession, *, room_id: int, queue_date: date
                     ) -> tuple[float, int]:
-    """(average minutes per patient from today's finished tickets, doctors serving now)."""
+    """(average minutes per patient from today's finished tickets, doctors serving now);
+    kept for `estimate_cache_seconds` per room so the check-in path rarely pays for it."""
     settings = get_reception_settings()
     key = (room_id, queue_date)
     cached = _estimate_cache.get(key)
-    if cached and time.monotonic() - cached[1] < settings.estimate_cache_seconds:
-        average = cached[0]
-    else:
-        rows = (await session.execute(
-            select(Ticket.called_at, Ticket.done_at)
-            .where(Ticket.room_id == room_id, Ticket.queue_date == queue_date,
-                   Ticket.status == "done", Ticket.called_at.is_not(None))
-            .order_by(Ticket.done_at.desc()).limit(settings.ewma_window))).all()
-        durations = [max((d - c).total_seconds(), 0) / 60 for c, d in reversed(rows)]
-        average = ewma(durations, prior=settings.prior_service_minutes, alpha=settings.ewma_alpha)
-        _estimate_cache[key] = (average, time.monotonic())
+    if cached and time.monotonic() - cached[2] < settings.estimate_cache_seconds:
+        return cached[0], cached[1]
+    rows = (await session.execute(
+        select(Ticket.called_at, Ticket.done_at)
+        .where(Ticket.room_id == room_id, Ticket.queue_date == queue_date,
+               Ticket.status == "done", Ticket.called_at.is_not(None))
+        .order_by(Ticket.done_at.desc()).limit(settings.ewma_window))).all()
+    durations = [max((d - c).total_seconds(), 0) / 60 for c, d in reversed(rows)]
+    average = ewma(durations, prior=settings.prior_service_minutes, alpha=settings.ewma_alpha)
     serving = await session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.room_id == room_id, Ticket.queue_date == queue_date, Ticket.status == "serving"))
-    return average, max(int(serving or 0), 1)
+    servers = max(int(serving or 0), 1)
+    _estimate_cache[key] = (average, servers, time.monotonic())
+    return average, servers
 
 
 async def estimate_wait(session: AsyncSession, *, room_id: int, queue_date: date,
