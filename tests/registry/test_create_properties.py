@@ -69,3 +69,48 @@ async def test_create_never_answers_a_server_error(client, headers, kind, data):
     if response.status_code >= 400:
         error = response.json()["error"]
         assert error["code"] and error["message_vi"] and error["message_en"]
+
+
+PATCHABLE = {
+    "facilities": ("/api/registry/facilities/01001", ["name", "care_level", "tier", "ward_code",
+                                                      "address", "phone", "active"]),
+    "rooms": ("/api/registry/rooms/{id}", ["department_id", "name", "kind", "active"]),
+    "users": ("/api/registry/users/{id}", ["password", "role", "facility_code", "full_name",
+                                           "cccd", "active"]),
+}
+
+
+@pytest.fixture
+async def targets(client, headers) -> dict[str, str]:
+    """One room and one staff account to update, beside facility 01001."""
+    room = await client.post("/api/registry/rooms", json=VALID["rooms"], headers=headers)
+    user = await client.post("/api/registry/users", json=VALID["users"], headers=headers)
+    return {"rooms": str(room.json()["id"]), "users": str(user.json()["id"]), "facilities": ""}
+
+
+@pytest.mark.parametrize("kind", sorted(PATCHABLE))
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          deadline=None)
+@given(data=st.data())
+async def test_update_never_answers_a_server_error(client, headers, targets, kind, data):
+    url, fields = PATCHABLE[kind]
+    body = data.draw(st.one_of(st.fixed_dictionaries({}, optional={f: VALUES for f in fields}),
+                               VALUES))
+    response = await client.patch(url.format(id=targets[kind]), json=body, headers=headers)
+    assert response.status_code < 500, (body, response.text)
+
+
+QUERY_VALUES = st.one_of(WEIRD_TEXT, st.integers(min_value=-(10**20), max_value=10**20)
+                         .map(str), st.sampled_from(["", "true", "01001", "exam", "0", "201"]))
+
+
+@pytest.mark.parametrize("kind", sorted(FIELDS))
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          deadline=None)
+@given(data=st.data())
+async def test_list_filters_never_cause_a_server_error(client, headers, kind, data):
+    names = ["page", "page_size", "q", "active", "facility_code", "kind", "care_level", "tier",
+             "ward_code"]
+    params = data.draw(st.fixed_dictionaries({}, optional={n: QUERY_VALUES for n in names}))
+    response = await client.get(f"/api/registry/{kind}", params=params, headers=headers)
+    assert response.status_code < 500, (params, response.text)
