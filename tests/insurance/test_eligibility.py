@@ -89,6 +89,14 @@ async def test_gateway_outage_gives_unverified_with_the_card_on_file(client, liv
     assert (data["card_number"], data["benefit_rate"]) == ("DN4010120878811", 80)
 
 
+async def test_retry_later_answer_is_unverified_with_the_card_on_file(client, live, desk, sim):
+    await add_person()
+    sim.simulator.config.forced["DN4010120878811"] = "101"
+    data = (await client.post(URL, json=BODY, headers=auth(desk))).json()
+    assert (data["decision"], data["result_code"], data["source"]) == ("unverified", "101", "live")
+    assert (data["card_number"], data["registered_facility_code"]) == ("DN4010120878811", "01001")
+
+
 async def test_expired_card_is_invalid(client, live, desk):
     await add_person(cards=[{"valid_from": TODAY - timedelta(days=400),
                              "valid_to": TODAY - timedelta(days=1)}])

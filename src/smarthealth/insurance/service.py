@@ -175,11 +175,14 @@ async def check_eligibility(
             message_vi=exc.message_vi, message_en=exc.message_en, source="unavailable",
             person_id=person_id, warnings=warnings, **_on_file_fields(on_file, on))
     else:
+        facts = _answer_fields(answer, on)
+        if answer.decision == "retry_later" and not facts["card_number"] and person_id:
+            facts = _on_file_fields(await card_for_person(session, person_id=person_id, on=on),
+                                    on) or facts  # unverified: show what the platform knows
         result = Eligibility(
             decision=DECISIONS[answer.decision], result_code=answer.result_code,
             action=answer.action, message_vi=answer.message_vi, message_en=answer.message_en,
-            source=answer.source, person_id=person_id, warnings=warnings,
-            **_answer_fields(answer, on))
+            source=answer.source, person_id=person_id, warnings=warnings, **facts)
     await _log(session, query=query, on=on, facility_code=facility_code, result=result,
                answer=None if result.source == "unavailable" else answer.raw)
     return result
