@@ -1,10 +1,15 @@
-"""Fast bulk insert of people into the patient index (synthetic Hanoi and imports)."""
+"""Fast bulk insert of people into the patient index (synthetic Hanoi and imports).
+
+Ids are allocated here (after the current maximum) so that one executemany inserts a whole
+chunk on both databases; on PostgreSQL the id sequence is moved past them afterwards. Run it
+while nothing else inserts people (seeding and imports run before the platform serves).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.core.db import utcnow
@@ -18,9 +23,13 @@ async def add_persons(session: AsyncSession, *, rows: list[dict[str, Any]]) -> l
     """Insert people (name_key filled in from full_name); returns their ids in the rows' order."""
     if not rows:
         return []
+    first = int(await session.scalar(select(func.coalesce(func.max(Person.id), 0)))) + 1
     now = utcnow()
-    prepared = [{"created_at": now, "updated_at": now, "name_key": name_key(row["full_name"]),
-                 **row} for row in rows]
-    stmt = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
-    result = await session.execute(stmt, prepared)
-    return list(result.scalars())
+    prepared = [{"id": first + n, "created_at": now, "updated_at": now,
+                 "name_key": name_key(row["full_name"]), **row} for n, row in enumerate(rows)]
+    await session.execute(insert(_TABLE), prepared)
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text(
+            "SELECT setval(pg_get_serial_sequence('persons', 'id'), :last)"),
+            {"last": first + len(rows) - 1})
+    return list(range(first, first + len(rows)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.core.db import utcnow
@@ -28,12 +28,22 @@ def _stamped(rows: list[Row], *, updated: bool = True) -> list[Row]:
 
 
 async def _insert_ids(session: AsyncSession, table: Table, rows: list[Row]) -> list[int]:
-    """Insert the rows and return their new ids in the rows' order."""
+    """Insert the rows with ids allocated after the current maximum; returns them in order.
+
+    One executemany on both databases (RETURNING would go row by row on SQLite); on
+    PostgreSQL the table's id sequence is moved past the new ids. Run it while nothing else
+    inserts into the table (seeding and imports run before the platform serves).
+    """
     if not rows:
         return []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    result = await session.execute(stmt, _stamped(rows))
-    return list(result.scalars())
+    first = int(await session.scalar(select(func.coalesce(func.max(table.c.id), 0)))) + 1
+    ids = list(range(first, first + len(rows)))
+    await session.execute(insert(table), [{**row, "id": id_} for row, id_ in
+                                          zip(_stamped(rows), ids, strict=True)])
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', "
+                                   "'id'), :last)"), {"last": ids[-1]})
+    return ids
 
 
 async def count_facilities(session: AsyncSession) -> int:
