@@ -189,3 +189,15 @@ async def test_ages_and_sexes_are_shaped_like_hanoi(session):
     men = sum(sex == "male" for _, sex in rows)
     assert 0.09 < elderly < 0.16
     assert 0.9 < men / (len(rows) - men) < 1.06
+
+
+async def test_rows_added_after_seeding_get_fresh_ids(session):
+    await _seed(people=50)
+    account = await users.add_user(session, username="after_seed", role="admin",
+                                   password="password123")
+    person = Person(full_name="Trần Thị Mai", name_key="tran thi mai", birth_date=date(1990, 1, 1),
+                    sex="female")
+    session.add(person)
+    await session.flush()
+    assert account.id > 361
+    assert person.id == 51

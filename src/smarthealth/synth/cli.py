@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import click
 
@@ -18,11 +18,13 @@ import click
               help="do nothing when the database already holds facilities")
 @click.option("--chunk", default=10_000, type=click.IntRange(min=100), show_default=True,
               help="people generated and inserted per transaction")
-def seed(people: int, seed_value: int, as_of: object, if_empty: bool, chunk: int) -> None:
+def seed(people: int, seed_value: int, as_of: datetime | None, if_empty: bool, chunk: int
+         ) -> None:
     """Seed synthetic Hanoi: facilities, staff, residents and their BHYT cards."""
     from smarthealth.cli import run
     from smarthealth.core.db import get_database
     from smarthealth.synth.seed import already_seeded, seed_hanoi
+    from smarthealth.synth.staff import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     database = get_database()
 
@@ -35,12 +37,14 @@ def seed(people: int, seed_value: int, as_of: object, if_empty: bool, chunk: int
             raise click.ClickException(
                 f"the database already holds {existing} facilities; seed an empty database "
                 "or pass --if-empty")
-        on: date | None = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
+        on: date | None = as_of.date() if as_of is not None else None
         done = await seed_hanoi(database, people=people, seed=seed_value, on=on, chunk=chunk,
                                 progress=True)
         return (f"seeded synthetic Hanoi: {done.facilities} facilities "
                 f"({done.stations} health stations), {done.practitioners} practitioners, "
                 f"{done.staff_users} staff accounts, {done.people} people, "
-                f"{done.cards} BHYT cards in {done.seconds:.1f} s")
+                f"{done.cards} BHYT cards in {done.seconds:.1f} s\n"
+                f"demo accounts (password {DEMO_PASSWORD}): "
+                + ", ".join(f"{user} ({role})" for user, role, _, _ in DEMO_ACCOUNTS))
 
     click.echo(run(_seed()))
