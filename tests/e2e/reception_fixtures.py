@@ -61,6 +61,11 @@ class Stack:
     sim_url: str
     env: dict[str, str]
 
+    @property
+    def printer_output(self) -> Path:
+        """What the kiosk's (file) ESC/POS printer received last."""
+        return Path(self.env["SMARTHEALTH_PRINTER_TARGET"])
+
     def set_gateway(self, **switches: object) -> None:
         """Switch the BHXH simulator at runtime, e.g. outage=True, latency_ms=300."""
         request = urllib.request.Request(f"{self.sim_url}/_sim/config", method="POST",
@@ -86,7 +91,8 @@ def reception_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]
            "SMARTHEALTH_BHXH_BASE_URL": f"http://127.0.0.1:{sim_port}",
            "SMARTHEALTH_BHXH_STAFF_NAME": "Kiosk Tiếp Đón",
            "SMARTHEALTH_BHXH_STAFF_CCCD": STAFF_CCCD,
-           "SMARTHEALTH_BHXH_BREAKER_COOLDOWN_SECONDS": "1", "SMARTHEALTH_PRINTER_KIND": "none"}
+           "SMARTHEALTH_BHXH_BREAKER_COOLDOWN_SECONDS": "1", "SMARTHEALTH_PRINTER_KIND": "file",
+           "SMARTHEALTH_PRINTER_TARGET": str(var / "printer.bin")}
     cli = [str(Path(sys.executable).parent / "smarthealth")]
     subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "tests.e2e.reception_fixtures", "seed"], env=env,

@@ -72,6 +72,9 @@ async def test_a_scan_typed_into_the_kiosk_produces_a_ticket(browser, reception_
     number = await _kiosk_check_in(page, INSURED_QR, shots="kiosk")
     assert await page.locator("#ticket-room").inner_text()
     assert (await page.locator("#ticket-qr").get_attribute("src")).startswith("/t/")
+    await page.wait_for_function(
+        "() => document.getElementById('print-note').textContent.includes('đang được in')")
+    assert reception_stack.printer_output.read_bytes().startswith(b"\x1b@")
     await _shot(page, "kiosk-4-ticket")
     await page.click("#btn-done")
     await page.wait_for_selector("#step-scan.active")
@@ -88,12 +91,15 @@ async def test_the_board_shows_the_number_when_the_doctor_calls_it(browser, rece
     doctor = await signed_in_page(browser, reception_stack, "doctor1")
     await doctor.goto(f"{reception_stack.base_url}/reception/{FACILITY}/rooms/{room}")
     await doctor.wait_for_selector("#list-waiting .ticket-item")
-    for _ in range(20):  # call until our ticket is the one being served
-        await doctor.click("#call-next")
-        await doctor.wait_for_timeout(300)
-        serving = doctor.locator(f"#list-serving [data-display='{answer['ticket']['display']}']")
-        if await serving.count():
-            break
+    async with board.expect_request(lambda r: "/call.wav?" in r.url) as sound:
+        for _ in range(20):  # call until our ticket is the one being served
+            await doctor.click("#call-next")
+            await doctor.wait_for_timeout(300)
+            serving = doctor.locator(
+                f"#list-serving [data-display='{answer['ticket']['display']}']")
+            if await serving.count():
+                break
+    assert (await (await sound.value).response()).headers["content-type"] == "audio/wav"
     await _shot(doctor, "room-console")
     await board.wait_for_function(
         "d => document.getElementById('call-number').textContent === d",

@@ -44,10 +44,10 @@
   }
 
   function announce(call) {
-    const key = callKey(call);
+    const key = callKey(call) || "";
     const first = state.lastCall === null;
-    if (key === state.lastCall || (!first && !key)) return;
-    state.lastCall = key || "";
+    if (key === state.lastCall) return;
+    state.lastCall = key;
     if (!call) return;
     const banner = document.getElementById("board-call");
     document.getElementById("call-number").textContent = call.display;
