@@ -9,13 +9,14 @@ import pytest
 
 from smarthealth.core.db import get_database
 from smarthealth.identity.models import Person
+from smarthealth.insurance import service
 from smarthealth.insurance.config import BhxhSettings
 from smarthealth.insurance.gateway import BhxhGateway
 from smarthealth.insurance.models import BhytCard
 from smarthealth.insurance.simserver import SimulatorServer
 from smarthealth.insurance.simulator import SimConfig, create_simulator_app
 
-TODAY = date.today()
+TODAY = service.today()  # the platform day (Asia/Ho_Chi_Minh)
 STAFF = {"staff_name": "Nguyễn Thị Lan", "staff_cccd": "001190000001"}
 
 

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -154,7 +155,7 @@ class Simulator:
         return self._database
 
     def today(self) -> date:
-        return self.config.today or date.today()
+        return self.config.today or datetime.now(ZoneInfo(get_settings().timezone)).date()
 
     async def switches(self) -> JSONResponse | None:
         """Latency, then outage (HTTP 503) or a random server error (HTTP 500), or None."""
