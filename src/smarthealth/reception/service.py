@@ -17,11 +17,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from smarthealth.core import outbox
 from smarthealth.core.audit import Actor, record
@@ -83,14 +85,51 @@ async def next_number(session: AsyncSession, *, room_id: int, queue_date: date) 
 async def issue_ticket(session: AsyncSession, *, visit: Visit, room: lookup.Room,
                        priority_group: str | None) -> Ticket:
     """Give the visit the room's next number (take this last: the counter row stays locked)."""
+    if session.bind.dialect.name == "postgresql":
+        return await _issue_in_one_statement(session, visit=visit, room=room,
+                                             priority_group=priority_group)
     number = await next_number(session, room_id=room.id, queue_date=visit.queue_date)
-    ticket = Ticket(
-        visit_id=visit.id, facility_id=visit.facility_id, room_id=room.id,
-        queue_date=visit.queue_date, number=number, display=f"{room.prefix}-{number:03d}",
-        token=secrets.token_urlsafe(18), status="waiting", priority_group=priority_group,
-        priority_rank=priority_rank(priority_group), order_key=number * KEY_STEP, recalls=0,
-        issued_at=utcnow(),
-    )
+    ticket = Ticket(**_ticket_values(visit, room, priority_group), number=number,
+                    display=f"{room.prefix}-{number:03d}", order_key=number * KEY_STEP)
+    session.add(ticket)
+    return ticket
+
+
+def _ticket_values(visit: Visit, room: lookup.Room, priority_group: str | None
+                   ) -> dict[str, Any]:
+    now = utcnow()
+    return {"visit_id": visit.id, "facility_id": visit.facility_id, "room_id": room.id,
+            "queue_date": visit.queue_date, "token": secrets.token_urlsafe(18),
+            "status": "waiting", "priority_group": priority_group,
+            "priority_rank": priority_rank(priority_group), "recalls": 0, "issued_at": now,
+            "updated_at": now}
+
+
+async def _issue_in_one_statement(session: AsyncSession, *, visit: Visit, room: lookup.Room,
+                                  priority_group: str | None) -> Ticket:
+    """PostgreSQL: bump the counter and insert the ticket in one round trip (a data-modifying
+    CTE), so the counter row is locked only for that statement and the commit."""
+    values = _ticket_values(visit, room, priority_group)
+    counter = (pg_insert(TicketCounter)
+               .values(room_id=room.id, queue_date=visit.queue_date, last=1)
+               .on_conflict_do_update(index_elements=[TicketCounter.room_id,
+                                                      TicketCounter.queue_date],
+                                      set_={"last": TicketCounter.last + 1})
+               .returning(TicketCounter.last).cte("counter"))
+    digits = cast(counter.c.last, String)
+    display = literal(f"{room.prefix}-") + func.lpad(digits, func.greatest(3, func.length(
+        digits)), "0")
+    columns = [getattr(Ticket, name) for name in values]
+    chosen = select(*[literal(v, type_=c.type) for v, c in zip(values.values(), columns,
+                                                              strict=True)],
+                    counter.c.last, display, counter.c.last * KEY_STEP).select_from(counter)
+    stmt = (insert(Ticket).from_select([*values, "number", "display", "order_key"], chosen)
+            .returning(Ticket.id, Ticket.number, Ticket.display, Ticket.order_key))
+    row = (await session.execute(stmt)).one()
+    ticket = Ticket(**values, id=row.id, number=row.number, display=row.display,
+                    order_key=row.order_key, return_to_ticket_id=None, called_at=None,
+                    done_at=None)
+    make_transient_to_detached(ticket)
     session.add(ticket)
     return ticket
 
