@@ -50,6 +50,10 @@ async def _kiosk_check_in(page, payload: str, shots: str | None = None) -> str:
             await _shot(page, f"{shots}-3-service")
         await page.locator(".btn-service").first.click()
     await page.wait_for_selector("#step-ticket.active")
+    await page.wait_for_function(  # the phone QR has loaded and the print answer is shown
+        "() => { const qr = document.getElementById('ticket-qr');"
+        " return qr.complete && qr.naturalWidth > 0"
+        " && document.getElementById('print-note').textContent.length > 0; }")
     number = await page.locator("#ticket-number").inner_text()
     assert re.fullmatch(r"[A-Z0-9]+-?\d+", number), number
     return number
@@ -177,9 +181,13 @@ async def test_the_desk_checks_in_by_keyboard_and_finds_people(browser, receptio
     await _shot(page, "desk")
 
 
-async def test_the_kiosk_speaks_english_on_request(browser, reception_stack):  # noqa: F811
-    page = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
+async def test_a_portrait_kiosk_works_in_english(browser, reception_stack):  # noqa: F811
+    page = await signed_in_page(browser, reception_stack, "kiosk1",
+                                viewport={"width": 1080, "height": 1920})
     await page.goto(f"{reception_stack.base_url}/kiosk/{FACILITY}?lang=en")
     await page.wait_for_selector("#step-scan.active")
     assert "Please scan the QR code" in await page.content()
-    await _shot(page, "kiosk-english")
+    await _shot(page, "kiosk-portrait-english-scan")
+    await _kiosk_check_in(page, _qr(501, "Ngô Văn Hải"))
+    assert "Your number" in await page.content()
+    await _shot(page, "kiosk-portrait-english-ticket")

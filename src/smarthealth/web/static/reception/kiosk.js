@@ -47,6 +47,13 @@
     if (document.activeElement !== input) input.focus({ preventScroll: true });
   }
 
+  /** The kiosk's sign-in expired: back to the sign-in page, which returns here afterwards. */
+  function signedOut(res) {
+    if (res.status !== 401) return false;
+    location.href = "/login?next=" + encodeURIComponent(location.pathname);
+    return true;
+  }
+
   function isMissingEndpoint(res) {
     const err = res.body && res.body.error;
     return (res.status === 404 || res.status === 405) && (!err || err.details == null) &&
@@ -60,6 +67,7 @@
     state.key = SH.uuid();
     show("busy");
     const res = await SH.request("POST", "/api/identity/scan", { payload });
+    if (signedOut(res)) return;
     if (res.ok) {
       const person = res.body.person || {};
       return person.full_name ? confirmPerson(person) : chooseService();  // a bare BHYT code
@@ -105,6 +113,7 @@
       idempotency_key: state.key, priority: null };
     let res = await SH.request("POST", "/api/reception/check-ins", payload);
     if (res.status === 0) res = await SH.request("POST", "/api/reception/check-ins", payload);
+    if (signedOut(res)) return;
     if (!res.ok) return fail(res.status === 0 ? T.network : SH.errorMessage(res.body, T.unknown), res.status !== 0);
     showTicket(res.body);
   }
