@@ -201,3 +201,17 @@ async def test_rows_added_after_seeding_get_fresh_ids(session):
     await session.flush()
     assert account.id > 361
     assert person.id == 51
+
+
+async def test_seeded_kinds_and_titles_are_ones_the_registry_accepts(session):
+    from typing import get_args
+
+    from smarthealth.registry import schemas
+    from smarthealth.registry.models import Department
+
+    await _seed(people=0)
+    for column, allowed in ((Department.kind, schemas.DEPARTMENT_KINDS),
+                            (ClinicRoom.kind, schemas.ROOM_KINDS),
+                            (Service.kind, schemas.SERVICE_KINDS),
+                            (Practitioner.title, get_args(schemas.PractitionerTitle))):
+        assert set((await session.scalars(select(column).distinct())).all()) <= set(allowed)

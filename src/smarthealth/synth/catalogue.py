@@ -50,7 +50,7 @@ HOSPITAL_DEPARTMENTS = (
 
 STATION_DEPARTMENTS = (
     DepartmentSpec("KB", "Bộ phận Khám chữa bệnh", "outpatient"),
-    DepartmentSpec("DP", "Bộ phận Y tế dự phòng", "prevention"),
+    DepartmentSpec("DP", "Bộ phận Y tế dự phòng", "other"),
     DepartmentSpec("DUOC", "Bộ phận Dược", "pharmacy"),
 )
 
@@ -72,13 +72,15 @@ def hospital_rooms(tier: str) -> tuple[RoomSpec, ...]:
         RoomSpec("SA1", "Phòng siêu âm", "imaging", "CDHA"),
         RoomSpec("DT1", "Phòng điện tim", "procedure", "KKB"),
         RoomSpec("THUOC1", "Quầy cấp phát thuốc", "pharmacy", "DUOC"),
+        RoomSpec("TD1", "Quầy tiếp đón", "reception", "KKB"),
+        RoomSpec("TN1", "Quầy thu ngân", "cashier", "KKB"),
     ]
     return tuple(rooms)
 
 
 STATION_ROOMS = (
     RoomSpec("KB1", "Phòng khám bệnh", "exam", "KB"),
-    RoomSpec("TC1", "Phòng tiêm chủng", "procedure", "DP"),
+    RoomSpec("TC1", "Phòng tiêm chủng", "vaccination", "DP"),
     RoomSpec("XN1", "Góc xét nghiệm nhanh", "lab", "KB"),
     RoomSpec("THUOC1", "Quầy thuốc", "pharmacy", "DUOC"),
 )
@@ -128,9 +130,15 @@ def services_for(tier: str) -> tuple[ServiceSpec, ...]:
     return (*exams, *HOSPITAL_TESTS)
 
 
-# Staff per facility by tier: doctors, nurses, pharmacists, technicians.
-STAFFING = {"central": (14, 10, 3, 3), "city": (10, 8, 2, 2), "district": (7, 6, 2, 2),
-            "commune": (2, 2, 1, 0)}
+# Staff per facility by tier, by practitioner title (a station has a doctor, a physician
+# assistant (y sĩ), a nurse, a midwife and a pharmacist).
+STAFFING = {
+    "central": {"doctor": 14, "nurse": 10, "pharmacist": 3, "technician": 3},
+    "city": {"doctor": 10, "nurse": 8, "pharmacist": 2, "technician": 2},
+    "district": {"doctor": 7, "nurse": 6, "pharmacist": 2, "technician": 2},
+    "commune": {"doctor": 1, "physician_assistant": 1, "nurse": 1, "midwife": 1,
+                "pharmacist": 1},
+}
 
 SPECIALTIES = ("Nội khoa", "Ngoại khoa", "Nhi khoa", "Sản phụ khoa", "Hồi sức cấp cứu",
                "Chẩn đoán hình ảnh", "Xét nghiệm", "Tai Mũi Họng", "Y học gia đình")

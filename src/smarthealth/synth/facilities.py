@@ -111,10 +111,10 @@ def _practitioners(rng: random.Random, on: date, facilities: list[Row], ids: dic
     rows: list[Row] = []
     for row in facilities:
         counts = catalogue.STAFFING[row["tier"]]
-        for title, count in zip(("doctor", "nurse", "pharmacist", "technician"), counts,
-                                strict=True):
+        for title, count in counts.items():
             for n in range(count):
-                sex = "female" if title == "nurse" and rng.random() < 0.8 else None
+                sex = "female" if title == "midwife" or (
+                    title == "nurse" and rng.random() < 0.8) else None
                 name, sex, born = adult(rng, on, sex)
                 k = len(rows)
                 rows.append({
@@ -131,7 +131,8 @@ def _specialty(title: str, n: int, tier: str) -> str:
     if title == "doctor":
         return "Y học gia đình" if tier == "commune" else catalogue.SPECIALTIES[
             n % len(catalogue.SPECIALTIES)]
-    return {"nurse": "Điều dưỡng", "pharmacist": "Dược", "technician": "Kỹ thuật y"}[title]
+    return {"nurse": "Điều dưỡng", "pharmacist": "Dược", "technician": "Kỹ thuật y",
+            "physician_assistant": "Y sĩ đa khoa", "midwife": "Hộ sinh"}[title]
 
 
 def _index(facilities: list[Row]) -> FacilityIndex:
