@@ -66,6 +66,13 @@ async def test_facility_admin_sees_other_facility_details_but_not_its_rooms(
     assert "Trạm Y tế Phường Ba Đình" in text and "Phòng khám Nội 1" not in text
 
 
+async def test_staff_page_lists_city_wide_and_facility_accounts(client, admin, two_facilities,
+                                                                 token_for):
+    await token_for("nurse", "01001")
+    text = (await client.get("/admin/users", headers=admin)).text
+    assert "Toàn thành phố" in text and "Xanh Pôn" in text
+
+
 async def test_front_line_staff_cannot_open_admin_pages(client, two_facilities, token_for):
     nurse = auth(await token_for("nurse", "01001"))
     assert (await client.get("/admin/facilities", headers=nurse)).status_code == 403

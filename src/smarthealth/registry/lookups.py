@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smarthealth.registry.models import ClinicRoom, Department, Facility
 
 
-async def facility_names(session: AsyncSession, *, codes: Iterable[str]) -> dict[str, str]:
-    wanted = sorted(set(codes))
+async def facility_names(session: AsyncSession, *, codes: Iterable[str | None]
+                         ) -> dict[str, str]:
+    wanted = sorted({c for c in codes if c is not None})
     if not wanted:
         return {}
     rows = await session.execute(select(Facility.code, Facility.name)
