@@ -181,3 +181,10 @@ def test_lines_add_up_to_totals_and_shares_add_up_to_cost(items, level, tier, in
     assert result.patient_pays == sum(line.patient_pays for line in result.lines)
     assert result.bhyt_pays + result.patient_pays == result.total_cost
     assert all(line.bhyt_pays >= 0 and line.patient_pays >= 0 for line in result.lines)
+
+
+def test_hardship_area_or_island_resident_gets_the_full_route_rate():
+    result = compute([service(1_000_000)], card=LEVEL4, visit=Visit(
+        date(2024, 9, 1), "specialised", "central", True, Referral.self_referred,
+        hardship_resident=True))
+    assert result.muc_huong == 80

@@ -55,6 +55,7 @@ class Visit:
     inpatient: bool
     referral: Referral
     copaid_this_year: int = 0  # what the patient already co-paid in this calendar year
+    hardship_resident: bool = False  # ethnic-minority/poor in a hardship area, or island resident
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ def _amounts(item: Item) -> tuple[int, int, int]:
 
 
 def _route_rate(visit: Visit) -> Decimal:
-    referral = "correct" if visit.referral.correct_route else "self"
+    # Luật BHYT Art. 22(4) (pre-2024): hardship-area and island residents get the full route rate
+    full = visit.referral.correct_route or visit.hardship_resident
+    referral = "correct" if full else "self"
     row = tables.route_rate(visit.on, care_level=visit.care_level,
                             tier=_TIER_ALIASES.get(visit.tier, visit.tier),
                             setting="inpatient" if visit.inpatient else "outpatient",
