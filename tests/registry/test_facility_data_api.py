@@ -151,3 +151,35 @@ async def test_practitioners_filter_by_title_and_name(client, admin, two_facilit
 async def test_kiosk_devices_cannot_read_the_registry(client, two_facilities, token_for):
     kiosk = auth(await token_for("kiosk", "01001"))
     assert (await client.get(f"{API}/rooms", headers=kiosk)).status_code == 403
+
+
+async def test_practitioner_links_only_to_an_account_of_the_same_facility(client, admin,
+                                                                         two_facilities):
+    other = (await client.post(f"{API}/users", headers=admin, json={
+        "username": "bs.khac", "password": "long-enough-1", "role": "doctor",
+        "facility_code": "01002"})).json()
+    own = (await client.post(f"{API}/users", headers=admin, json={
+        "username": "bs.nha", "password": "long-enough-1", "role": "doctor",
+        "facility_code": "01001"})).json()
+    body = {"facility_code": "01001", "full_name": "Đỗ Hải", "title": "doctor",
+            "certificate_number": "009999/HNO-CCHN"}
+    refused = await client.post(f"{API}/practitioners", headers=admin,
+                                json={**body, "staff_user_id": other["id"]})
+    linked = await client.post(f"{API}/practitioners", headers=admin,
+                               json={**body, "staff_user_id": own["id"]})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_staff_user"
+    assert linked.status_code == 201 and linked.json()["staff_user_id"] == own["id"]
+
+
+async def test_updates_publish_an_updated_event(client, admin, two_facilities):
+    from sqlalchemy import select
+
+    from smarthealth.core.db import get_database
+    from smarthealth.core.models import OutboxEvent
+
+    room = (await client.get(f"{API}/rooms", headers=admin)).json()["items"][0]
+    await client.patch(f"{API}/rooms/{room['id']}", headers=admin, json={"name": "Phòng mới"})
+    async with get_database().session() as s:
+        event = (await s.scalars(select(OutboxEvent).where(
+            OutboxEvent.topic == "registry.room.updated"))).one()
+    assert event.payload["name"] == "Phòng mới" and event.facility_code == room["facility_code"]
