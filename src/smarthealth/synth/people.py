@@ -2,7 +2,8 @@
 
 Age bands approximate Hanoi's 2019 census pyramid (about 12% aged 60+); the share of men
 falls with age (more boys at birth, more women among the elderly), about 0.98 men per woman
-overall. About 0.5% of records carry no CCCD number (legacy records not yet linked).
+overall. About 0.5% of records carry no CCCD number (legacy records not yet linked). Wards are
+real; street names come from one city-wide list and are not tied to the ward.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ class ResidentFactory:
     def address(self, ward: hanoi.HanoiWard) -> str:
         rng = self.rng
         if not ward.urban:
-            village = f"{rng.choice(VILLAGE_PARTS)} {rng.choice(VILLAGE_PARTS)}"
-            return f"Thôn {village}, {ward.name}, Hà Nội"
+            first, second = rng.sample(VILLAGE_PARTS, 2)
+            return f"Thôn {first} {second}, {ward.name}, Hà Nội"
         street = rng.choice(hanoi.STREETS)
         number = rng.randint(1, 300)
         if rng.random() < 0.6:
