@@ -13,6 +13,7 @@ from smarthealth.core.deps import actor_of, db_session
 from smarthealth.insurance import service
 from smarthealth.insurance.gateway import get_gateway
 from smarthealth.insurance.schemas import Eligibility, EligibilityRequest
+from smarthealth.registry import users
 
 router = APIRouter(prefix="/api/insurance", tags=["insurance"])
 
@@ -22,17 +23,11 @@ CHECKERS = (Role.receptionist, Role.kiosk, Role.doctor, Role.nurse, Role.cashier
 
 async def _staff_identity(session: AsyncSession, principal: Principal) -> tuple[str, str]:
     """hoTenCb / cccdCb: the signed-in staff member, else the configured kiosk fallback."""
-    from sqlalchemy import select
-
-    # TODO: read through a registry service function (e.g. users.get_user) once one exists.
-    from smarthealth.registry.models import StaffUser
-
     settings = get_gateway().settings
-    row = (await session.execute(select(StaffUser.full_name, StaffUser.cccd).where(
-        StaffUser.id == principal.user_id))).first()
-    if principal.role is Role.kiosk or row is None or not row.cccd:
+    found = await users.staff_identity(session, user_id=principal.user_id)
+    if principal.role is Role.kiosk or found is None or not found[1]:
         return settings.staff_name, settings.staff_cccd
-    return row.full_name or principal.full_name, row.cccd
+    return found[0] or principal.full_name, found[1]
 
 
 @router.post("/eligibility", response_model=Eligibility)

@@ -50,10 +50,9 @@ async def person_id_for_card(session: AsyncSession, *, code: str) -> int | None:
 
 
 async def _person_id_for_cccd(session: AsyncSession, cccd: str) -> int | None:
-    # TODO: use identity.service's CCCD lookup once it exists (domains meet through services).
-    from smarthealth.identity.models import Person
+    from smarthealth.identity.service import person_id_for_cccd
 
-    return await session.scalar(select(Person.id).where(Person.cccd == cccd))
+    return await person_id_for_cccd(session, cccd=cccd)
 
 
 def _warnings(issues: list[card_rules.CardIssue]) -> list[Warning_]:

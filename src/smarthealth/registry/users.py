@@ -94,6 +94,13 @@ async def set_active(session: AsyncSession, *, username: str, active: bool) -> S
     return user
 
 
+async def staff_identity(session: AsyncSession, *, user_id: int) -> tuple[str, str | None] | None:
+    """Full name and CCCD of a staff member (BHXH lookups carry them as hoTenCb / cccdCb)."""
+    row = (await session.execute(select(StaffUser.full_name, StaffUser.cccd)
+                                 .where(StaffUser.id == user_id))).first()
+    return None if row is None else (row.full_name, row.cccd)
+
+
 _active_cache: dict[int, tuple[float, bool]] = {}
 _ACTIVE_TTL = 15.0
 
