@@ -32,8 +32,12 @@ INSURED_QR = ("001090001234|123456789|Nguyễn Văn An|01011990|Nam|"
               "Số 1 Tràng Tiền, Hoàn Kiếm, Hà Nội|15082021")
 # Đỗ Thị Hoa also holds a card on file; only the outage test scans her (no same-day cache).
 OUTAGE_QR = ("001185000777||Đỗ Thị Hoa|07071985|Nữ|Số 7 Kim Mã, Ba Đình, Hà Nội|20032022")
+# Trịnh Văn Khoa's card is answered "010 expired" by the simulator in the expired-card test.
+EXPIRED_QR = ("001075000555||Trịnh Văn Khoa|09091975|Nam|Số 9 Láng Hạ, Đống Đa, Hà Nội|01012022")
+EXPIRED_CARD = "DN4010155555555"
 INSURED = (("001090001234", "Nguyễn Văn An", date(1990, 1, 1), "0123456789"),
-           ("001185000777", "Đỗ Thị Hoa", date(1985, 7, 7), "0198765432"))
+           ("001185000777", "Đỗ Thị Hoa", date(1985, 7, 7), "0198765432"),
+           ("001075000555", "Trịnh Văn Khoa", date(1975, 9, 9), "0155555555"))
 
 
 def free_port() -> int:
@@ -66,13 +70,20 @@ class Stack:
         """What the kiosk's (file) ESC/POS printer received last."""
         return Path(self.env["SMARTHEALTH_PRINTER_TARGET"])
 
-    def set_gateway(self, **switches: object) -> None:
-        """Switch the BHXH simulator at runtime, e.g. outage=True, latency_ms=300."""
-        request = urllib.request.Request(f"{self.sim_url}/_sim/config", method="POST",
-                                         data=json.dumps(switches).encode(),
+    def _sim_post(self, path: str, body: dict[str, object]) -> None:
+        request = urllib.request.Request(f"{self.sim_url}{path}", method="POST",
+                                         data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=5):
             pass
+
+    def set_gateway(self, **switches: object) -> None:
+        """Switch the BHXH simulator at runtime, e.g. outage=True, latency_ms=300."""
+        self._sim_post("/_sim/config", switches)
+
+    def force_result(self, card_code: str, result_code: str | None) -> None:
+        """Make the simulator answer this card with a fixed result code (None: normal again)."""
+        self._sim_post("/_sim/force", {"card_code": card_code, "result_code": result_code})
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

@@ -7,6 +7,8 @@ import pytest
 
 from tests.e2e.reception_fixtures import (
     ARTIFACTS,
+    EXPIRED_CARD,
+    EXPIRED_QR,
     FACILITY,
     INSURED_QR,
     OUTAGE_QR,
@@ -191,3 +193,18 @@ async def test_a_portrait_kiosk_works_in_english(browser, reception_stack):  # n
     await _kiosk_check_in(page, _qr(501, "Ngô Văn Hải"))
     assert "Your number" in await page.content()
     await _shot(page, "kiosk-portrait-english-ticket")
+
+
+async def test_an_expired_card_still_gets_a_fee_paying_ticket(browser, reception_stack):  # noqa: F811
+    reception_stack.force_result(EXPIRED_CARD, "010")
+    try:
+        page = await signed_in_page(browser, reception_stack, "kiosk1", viewport=KIOSK_SIZE)
+        await page.goto(f"{reception_stack.base_url}/kiosk/{FACILITY}")
+        await _kiosk_check_in(page, EXPIRED_QR)
+        banner = page.locator("#coverage-banner")
+        assert "banner-invalid" in await banner.get_attribute("class")
+        text = await banner.inner_text()
+        assert "hết giá trị sử dụng" in text and "vẫn có thể khám dịch vụ" in text
+        await _shot(page, "kiosk-expired-card")
+    finally:
+        reception_stack.force_result(EXPIRED_CARD, None)

@@ -118,23 +118,27 @@
     showTicket(res.body);
   }
 
+  /** [kind, headline, next step] for the coverage banner, in plain words. */
   function coverageText(coverage) {
-    const decision = (coverage && coverage.decision) || "unverified";
+    const c = coverage || {};
+    const decision = c.decision || "unverified";
     if (decision === "valid" || decision === "valid_with_warning") {
-      return [decision, coverage.benefit_rate != null ? SH.fill(T.valid, { rate: coverage.benefit_rate }) : T.valid_no_rate];
+      return [decision, c.benefit_rate != null ? SH.fill(T.valid, { rate: c.benefit_rate }) : T.valid_no_rate, ""];
     }
-    if (decision === "invalid") return ["invalid", T.invalid];
-    return ["unverified", T.unverified];
+    if (decision === "invalid") {
+      const reason = SH.lang === "en" ? c.message_en : c.message_vi;  // e.g. "the card has expired"
+      return ["invalid", reason || T.invalid_title, T.invalid];
+    }
+    return ["unverified", T.unverified, ""];
   }
 
   function showTicket(result) {
     const ticket = result.ticket;
-    const [kind, text] = coverageText(result.coverage);
+    const [kind, headline, nextStep] = coverageText(result.coverage);
     const banner = document.getElementById("coverage-banner");
     banner.className = "banner banner-" + kind;
-    banner.textContent = text;
-    const extra = result.coverage && (SH.lang === "en" ? result.coverage.message_en : result.coverage.message_vi);
-    if (extra && kind === "invalid") banner.appendChild(SH.el("small", { text: extra }));
+    banner.textContent = headline;
+    if (nextStep) banner.appendChild(SH.el("small", { text: nextStep }));
     document.getElementById("ticket-number").textContent = ticket.display;
     document.getElementById("ticket-room").textContent = ticket.room_name || "";
     document.getElementById("ticket-service").textContent = (result.service && result.service.name) || "";
