@@ -126,6 +126,17 @@ async def test_cards_register_people_at_real_hanoi_facilities(session):
     assert registered <= codes
 
 
+async def test_people_registered_at_a_health_station_use_their_own_wards(session):
+    await _seed()
+    rows = (await session.execute(
+        select(Person.ward_code, Facility.ward_code)
+        .join(BhytCard, BhytCard.person_id == Person.id)
+        .join(Facility, Facility.code == BhytCard.registered_facility_code)
+        .where(Facility.tier == "commune"))).all()
+    assert len(rows) > 0.5 * PEOPLE
+    assert all(home == station for home, station in rows)
+
+
 async def test_each_of_the_126_wards_has_one_health_station(session):
     await _seed(people=0)
     stations = (await session.execute(
