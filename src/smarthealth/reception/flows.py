@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smarthealth.core import outbox
 from smarthealth.core.audit import SYSTEM, Actor, record
 from smarthealth.core.db import get_database, utcnow
+from smarthealth.core.errors import DomainError, ServiceUnavailable
 from smarthealth.identity import service as identity
 from smarthealth.insurance import service as insurance
 from smarthealth.insurance.gateway import get_gateway
@@ -123,6 +124,11 @@ async def coverage_within_deadline(query: dict[str, Any] | None, facility_code: 
         return _unverified_coverage(query)
     try:
         result = task.result()
+    except DomainError as exc:  # the card data itself was refused: a fee-paying visit
+        if isinstance(exc, ServiceUnavailable):
+            return _unverified_coverage(query)
+        return {**_no_card_coverage(), "message_vi": exc.message_vi,
+                "message_en": exc.message_en}
     except Exception as exc:  # noqa: BLE001 - any failure of the check must not block check-in
         log.warning("eligibility check failed: %s", type(exc).__name__)
         return _unverified_coverage(query)
