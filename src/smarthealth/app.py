@@ -26,9 +26,11 @@ from smarthealth.registry import users
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 
 
-async def _user_is_active(user_id: int) -> bool:
+async def _account_still_matches(principal: auth.Principal) -> bool:
+    """The token's account is active and still has the token's role and facility."""
     async with get_database().session() as session:
-        return await users.is_active(session, user_id=user_id)
+        state = await users.account_state(session, user_id=principal.user_id)
+    return state is not None and state == (True, principal.role.value, principal.facility_code)
 
 
 @asynccontextmanager
@@ -41,7 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     logging.basicConfig(level=logging.INFO)
     app = FastAPI(title="SmartHealth Hà Nội", version="0.1.0", lifespan=lifespan)
-    auth.set_active_check(_user_is_active)
+    auth.set_active_check(_account_still_matches)
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

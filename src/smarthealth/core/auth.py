@@ -119,8 +119,9 @@ def token_from_request(request: Request) -> str | None:
     return request.cookies.get(COOKIE_NAME)
 
 
-# Checks that the user behind a token is still active; the registry installs it at start-up.
-ActiveCheck = Callable[[int], Awaitable[bool]]
+# Checks that the account behind a token is still active and still has the token's role and
+# facility; create_app() installs the registry's check.
+ActiveCheck = Callable[[Principal], Awaitable[bool]]
 _active_check: ActiveCheck | None = None
 
 
@@ -142,8 +143,9 @@ async def current_principal(request: Request) -> Principal:
     except (KeyError, ValueError) as exc:
         raise NotAuthenticated("The access token is not valid.", "Mã truy cập không hợp lệ.") \
             from exc
-    if _active_check is not None and not await _active_check(principal.user_id):
-        raise NotAuthenticated("This account is disabled.", "Tài khoản này đã bị khóa.")
+    if _active_check is not None and not await _active_check(principal):
+        raise NotAuthenticated("This account is disabled or its role changed; sign in again.",
+                               "Tài khoản đã bị khóa hoặc đổi vai trò, vui lòng đăng nhập lại.")
     request.state.principal = principal
     return principal
 

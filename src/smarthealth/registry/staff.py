@@ -139,6 +139,7 @@ async def update_user(session: AsyncSession, *, user_id: int, patch: UserPatch,
     if "active" in changes:
         await users.set_active(session, username=user.username, active=changes["active"])
     await session.flush()
+    users.forget_cached_activity(user.id)  # a new role or facility voids older tokens
     out = await get_user(session, user_id=user.id, scope=None)
     audit_changes = patch.model_dump(mode="json", exclude_unset=True, exclude={"password"})
     if "password" in changes:

@@ -101,20 +101,34 @@ async def staff_identity(session: AsyncSession, *, user_id: int) -> tuple[str, s
     return None if row is None else (row.full_name, row.cccd)
 
 
-_active_cache: dict[int, tuple[float, bool]] = {}
+_active_cache: dict[int, tuple[float, tuple[bool, str, str | None] | None]] = {}
 _ACTIVE_TTL = 15.0
 
 
-async def is_active(session: AsyncSession, *, user_id: int) -> bool:
-    """Whether the account may still act; cached for a few seconds per process."""
+async def account_state(session: AsyncSession, *, user_id: int
+                        ) -> tuple[bool, str, str | None] | None:
+    """(active, role, facility code) of an account; cached for a few seconds per process."""
     hit = _active_cache.get(user_id)
     now = time.monotonic()
     if hit and now - hit[0] < _ACTIVE_TTL:
         return hit[1]
-    active = bool(await session.scalar(select(StaffUser.active).where(StaffUser.id == user_id)))
-    _active_cache[user_id] = (now, active)
-    return active
+    row = (await session.execute(
+        select(StaffUser.active, StaffUser.role, Facility.code)
+        .outerjoin(Facility, Facility.id == StaffUser.facility_id).where(StaffUser.id == user_id)
+    )).first()
+    state = None if row is None else (bool(row[0]), row[1], row[2])
+    _active_cache[user_id] = (now, state)
+    return state
 
 
-def forget_cached_activity() -> None:
-    _active_cache.clear()
+async def is_active(session: AsyncSession, *, user_id: int) -> bool:
+    """Whether the account may still act."""
+    state = await account_state(session, user_id=user_id)
+    return bool(state and state[0])
+
+
+def forget_cached_activity(user_id: int | None = None) -> None:
+    if user_id is None:
+        _active_cache.clear()
+    else:
+        _active_cache.pop(user_id, None)
