@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -37,12 +38,19 @@ def request_language(request: Request) -> str:
     )
 
 
+def language_url(request: Request, lang: str) -> str:
+    """The current page in another language, keeping its filters and page number."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + "?" + urlencode([*params, ("lang", lang)])
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     """A page in the request's language; `?lang=` also remembers the choice in a cookie."""
     lang = request_language(request)
     principal = getattr(request.state, "principal", None)
-    ctx = {"request": request, "lang": lang, "principal": principal, "path": request.url.path}
+    ctx = {"request": request, "lang": lang, "principal": principal, "path": request.url.path,
+           "language_urls": {code: language_url(request, code) for code in i18n.LANGUAGES}}
     ctx.update(context or {})
     html = environment(lang).get_template(template).render(ctx)
     response = HTMLResponse(html, status_code=status_code)
