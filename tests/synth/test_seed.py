@@ -99,6 +99,7 @@ async def test_every_card_code_is_valid_and_its_level_fits_its_group(session):
         assert card.valid_from <= card.valid_to
     assert len({c.social_insurance_number for c in cards}) == len(cards)
     assert sum(c.province_code == "01" for c in cards) > 0.95 * len(cards)
+    assert {c.status for c in cards} <= {"active", "withdrawn", "reduced"}
 
 
 async def test_about_93_percent_of_people_hold_a_card(session):

@@ -3,7 +3,8 @@
 The benefit level always comes from `insurance.benefits.groups_on` for the card's start date,
 so a card's level fits its group (insurance.md §2). Most cards run for the current calendar
 year; about 3% ended last year (expired). Cards are issued in Hà Nội (`01`), except about 2%
-issued elsewhere (students and workers insured where they study or work).
+issued elsewhere (students and workers insured where they study or work). A few cards were
+withdrawn (0.3%) or reduced (0.2%), so the BHXH simulator's refusal answers show up in the demo.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ EXPIRED_SHARE = 0.03
 OTHER_PROVINCE_SHARE = 0.02
 OTHER_PROVINCES = ("31", "33", "24", "38", "40", "37")  # post-2025 codes near Hà Nội
 FIVE_YEAR_SHARE = 0.55
+STATUSES = Weighted([("active", 99.5), ("withdrawn", 0.3), ("reduced", 0.2)])
 LAW_START = date(2009, 7, 1)  # the Health Insurance Law 25/2008/QH12 took effect
 K_AREA_WARDS = frozenset({9700, 4936, 9661})  # Ba Vì mountain communes and the Minh Châu island
 
@@ -75,7 +77,8 @@ class CardFactory:
                 "registered_facility_code": self._registration(ward),
                 "valid_from": valid_from, "valid_to": valid_to,
                 "five_years_date": self._five_years(group, resident, valid_to),
-                "area_code": "K1" if ward in K_AREA_WARDS and rng.random() < 0.3 else None}
+                "area_code": "K1" if ward in K_AREA_WARDS and rng.random() < 0.3 else None,
+                "status": STATUSES.draw(rng)}
 
     def _window(self, group: str, born: date) -> tuple[date, date]:
         rng, year = self.rng, self.on.year
