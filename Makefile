@@ -17,10 +17,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+BHXH_SIM_PORT ?= 8088
+
+# The BHXH simulator runs beside the platform so that the demo works offline.
 run: install
 	$(BIN)/smarthealth migrate
 	$(BIN)/smarthealth seed --people $(DEMO_PEOPLE) --seed $(DEMO_SEED) --if-empty
-	$(BIN)/smarthealth serve
+	$(BIN)/smarthealth bhxh-sim --port $(BHXH_SIM_PORT) --preload & sim=$$!; \
+	  trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	  SMARTHEALTH_BHXH_BASE_URL=http://127.0.0.1:$(BHXH_SIM_PORT) $(BIN)/smarthealth serve
 
 lint: install
 	$(BIN)/ruff check src tests bench
