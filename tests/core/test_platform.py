@@ -48,3 +48,22 @@ async def test_home_page_is_vietnamese_by_default_and_switches_to_english(client
 async def test_bad_token_is_refused(client):
     response = await client.get("/api/registry/facilities", headers=auth("garbage"))
     assert response.status_code in (401, 404)
+
+
+async def test_home_links_facility_areas_to_the_signed_in_users_facility(client, make_facility,
+                                                                         token_for):
+    await make_facility(code="01001")
+    token = await token_for("receptionist", "01001")
+    page = await client.get("/", headers=auth(token))
+    assert 'href="/kiosk/01001"' in page.text and 'href="/reception/01001"' in page.text
+    anonymous = await client.get("/")
+    assert 'href="/login?next=/kiosk/{facility}"' in anonymous.text
+
+
+async def test_sign_in_from_a_facility_area_lands_on_the_users_facility(client, make_facility,
+                                                                        token_for):
+    await make_facility(code="01001")
+    await token_for("kiosk", "01001")  # creates user kiosk1 / password123
+    response = await client.post("/login", data={"username": "kiosk1", "password": "password123",
+                                                  "next": "/kiosk/{facility}"})
+    assert response.status_code == 303 and response.headers["location"] == "/kiosk/01001"

@@ -112,7 +112,10 @@ async def login_submit(
         await session.commit()  # keep the audit entry of the failed attempt
         return render(request, "login.html", {"error": message, "username": username,
                                               "next_url": _safe_next(next)}, status_code=401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if "{facility}" in target:  # a facility area chosen before signing in (see AREAS)
+        target = target.replace("{facility}", out.facility_code) if out.facility_code else "/"
+    response = RedirectResponse(target, status_code=303)
     settings = get_settings()
     response.set_cookie(COOKIE_NAME, out.access_token, httponly=True, samesite="strict",
                         secure=settings.cookie_secure, max_age=settings.token_minutes * 60)
@@ -136,18 +139,38 @@ async def switch_language(lang: str, request: Request) -> Response:
     return response
 
 
+# Each area of the platform; `{facility}` is the signed-in user's facility (else sign in first).
 AREAS = [
-    {"icon": "🏥", "title": "Administration", "href": "/admin/facilities", "ready": True,
+    {"icon": "admin", "title": "Administration", "href": "/admin/facilities", "ready": True,
      "text": "Facilities, departments, clinic rooms, services and prices, practitioners, staff."},
-    {"icon": "🪪", "title": "Kiosk check-in", "href": "/kiosk", "ready": False,
+    {"icon": "kiosk", "title": "Kiosk check-in", "href": "/kiosk/{facility}", "ready": True,
      "text": "Scan the chip ID card or VNeID, check health insurance, get a queue ticket."},
-    {"icon": "🩺", "title": "Clinic", "href": "/clinic", "ready": False,
+    {"icon": "desk", "title": "Reception desk", "href": "/reception/{facility}", "ready": True,
+     "text": "Check in by keyboard, find people without a card, run the room queues."},
+    {"icon": "board", "title": "Display boards", "href": "/boards/{facility}", "ready": True,
+     "text": "Called numbers and the next ones, live, for the waiting hall."},
+    {"icon": "clinic", "title": "Clinic", "href": "/clinic", "ready": False,
      "text": "Queues, electronic medical records, prescriptions and signing."},
-    {"icon": "👤", "title": "Citizen portal", "href": "/portal", "ready": False,
+    {"icon": "portal", "title": "Citizen portal", "href": "/portal", "ready": False,
      "text": "Your own record from every facility, reminders and surveys."},
-    {"icon": "📊", "title": "Health department dashboard", "href": "/dashboard", "ready": False,
+    {"icon": "dashboard", "title": "Health department dashboard", "href": "/dashboard",
+     "ready": False,
      "text": "City-wide visits, waiting times, insurance coverage and outbreak alarms."},
 ]
+
+
+def _areas_for(principal: Principal | None) -> list[dict]:
+    """Areas with links resolved for this visitor (facility pages need a facility account)."""
+    facility = principal.facility_code if principal else None
+    areas = []
+    for area in AREAS:
+        href = area["href"]
+        if "{facility}" in href:
+            href = href.replace("{facility}", facility) if facility else f"/login?next={href}"
+            if not facility and principal is not None:
+                href = "/admin/facilities"
+        areas.append({**area, "href": href})
+    return areas
 
 
 async def _optional_principal(request: Request) -> Principal | None:
@@ -160,5 +183,5 @@ async def _optional_principal(request: Request) -> Principal | None:
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
     """What SmartHealth is, with a link to each area that is built."""
-    await _optional_principal(request)
-    return render(request, "home.html", {"areas": AREAS})
+    principal = await _optional_principal(request)
+    return render(request, "home.html", {"areas": _areas_for(principal)})
