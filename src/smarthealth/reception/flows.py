@@ -163,18 +163,19 @@ async def _answer_replay(session: AsyncSession, visit: Visit, directory: lookup.
                                 directory=directory)
 
 
-async def _record_checkin(session: AsyncSession, *, visit: Visit, ticket: Ticket, actor: Actor,
+async def _record_checkin(session: AsyncSession, *, visit: Visit, actor: Actor,
                           facility_code: str) -> None:
-    payload = {"visit_id": visit.id, "ticket_id": ticket.id, "display": ticket.display,
-               "room_id": ticket.room_id, "person_id": visit.person_id,
+    """The outbox event and the audit entry of a check-in (the ticket hangs off the visit)."""
+    payload = {"visit_id": visit.id, "room_id": visit.room_id, "service_id": visit.service_id,
+               "person_id": visit.person_id, "queue_date": visit.queue_date.isoformat(),
                "coverage_decision": visit.coverage_decision,
                "insurance_verified": visit.insurance_verified, "checkin_ms": visit.checkin_ms}
     await outbox.publish(session, topic="reception.checkin", aggregate_type="visit",
                          aggregate_id=visit.id, payload=payload, facility_code=facility_code)
-    # Audit last: it takes the chain's lock, which is then held only until the commit.
+    await session.flush()  # outside the audit chain's lock, which is held until the commit
     await record(session, actor=actor, action="check_in", entity_type="visit",
                  entity_id=visit.id, patient_id=visit.person_id,
-                 details={"ticket": ticket.display, "room_id": ticket.room_id})
+                 details={"room_id": visit.room_id, "service_id": visit.service_id})
 
 
 async def check_in(session: AsyncSession, *, request: CheckIn, actor: Actor,
@@ -216,10 +217,10 @@ async def check_in(session: AsyncSession, *, request: CheckIn, actor: Actor,
         if existing is None:
             raise
         return await _answer_replay(session, existing, directory), False
+    # Everything after the audit chain's lock is taken costs a round trip under that lock, so
+    # the ticket (counter and insert in one statement on PostgreSQL) comes last, then commit.
+    await _record_checkin(session, visit=visit, actor=actor, facility_code=directory.code)
     ticket = await reception.issue_ticket(session, visit=visit, room=room, priority_group=group)
-    await session.flush()
-    await _record_checkin(session, visit=visit, ticket=ticket, actor=actor,
-                          facility_code=directory.code)
     await session.commit()
     return await checkin_answer(session, visit=visit, ticket=ticket, person=person,
                                 directory=directory), True
