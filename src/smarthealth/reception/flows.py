@@ -62,9 +62,26 @@ def person_dict(person: Any, on: date) -> dict[str, Any]:
             "age": reception.age_on(person.birth_date, on) if person.birth_date else None}
 
 
+DESK_HINT_VI = " — vui lòng đến quầy tiếp đón."
+DESK_HINT_EN = " Please go to the reception desk."
+SCAN_HINT_VI = " Vui lòng quét lại giấy tờ hoặc đến quầy tiếp đón."
+SCAN_HINT_EN = " Please scan the card again or go to the reception desk."
+
+
+def with_scan_hint(exc: DomainError) -> DomainError:
+    """The identity domain's error, with what a person at the kiosk should do next."""
+    exc.message_vi = exc.message_vi.rstrip() + SCAN_HINT_VI
+    exc.message_en = exc.message_en.rstrip() + SCAN_HINT_EN
+    return exc
+
+
 def coverage_from(result: Eligibility, *, verified: bool) -> dict[str, Any]:
+    hint = result.decision == "invalid"
     return {"decision": result.decision, "verified": verified, "result_code": result.result_code,
-            "message_vi": result.message_vi, "message_en": result.message_en,
+            "message_vi": result.message_vi.rstrip(" .") + DESK_HINT_VI if hint
+            else result.message_vi,
+            "message_en": result.message_en.rstrip() + DESK_HINT_EN if hint
+            else result.message_en,
             "benefit_level": result.benefit_level, "benefit_rate": result.benefit_rate,
             "card_number": result.card_number,
             "valid_to": result.valid_to.isoformat() if result.valid_to else None,
@@ -187,7 +204,10 @@ async def check_in(session: AsyncSession, *, request: CheckIn, actor: Actor,
     directory = await lookup.directory(session, facility_code=request.facility_code)
     service, room = await lookup.service_for_checkin(
         session, facility_code=request.facility_code, service_code=request.service_code)
-    person, scan = await identity.identify(session, payload=request.scan)
+    try:
+        person, scan = await identity.identify(session, payload=request.scan)
+    except DomainError as exc:
+        raise with_scan_hint(exc) from None
     today = reception.hanoi_today(received_at)
     group = reception.priority_for(birth_date=person.birth_date, explicit=request.priority,
                                    on=today)
