@@ -35,7 +35,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 60.0) -> None:
+def wait_http(url: str, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -135,10 +135,12 @@ def main() -> None:
         subprocess.run([*CLI, "migrate"], env=env, check=True, capture_output=True)
         subprocess.run([*CLI, "seed", "--people", str(args.people), "--seed", "11"], env=env,
                        check=True, capture_output=True)
-        procs.append(subprocess.Popen([*CLI, "bhxh-sim", "--port", str(sim_port)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([*CLI, "bhxh-sim", "--port", str(sim_port), "--preload"],
+                                      env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
         procs.append(subprocess.Popen(
-            [*CLI, "serve", "--port", str(app_port), "--workers", str(args.workers)], env=env,
+            [*CLI, "serve", "--port", str(app_port), "--workers", str(args.workers),
+             "--no-access-log"], env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         base = f"http://127.0.0.1:{app_port}"
         wait_http(f"{base}/health")

@@ -42,6 +42,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per gateway call is noise
     app = FastAPI(title="SmartHealth Hà Nội", version="0.1.0", lifespan=lifespan)
     auth.set_active_check(_account_still_matches)
     install_error_handlers(app)

@@ -54,7 +54,8 @@ def migrate() -> None:
 @click.option("--host", default=None, help="default: SMARTHEALTH_HOST or 127.0.0.1")
 @click.option("--port", default=None, type=int, help="default: SMARTHEALTH_PORT or 8000")
 @click.option("--workers", default=1, type=int)
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option("--access-log/--no-access-log", default=True, help="one log line per request")
+def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
     """Serve the platform (migrations must have run)."""
     import uvicorn
 
@@ -63,7 +64,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     settings = get_settings()
     uvicorn.run("smarthealth.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers, log_level="info",
-                proxy_headers=False)
+                access_log=access_log, proxy_headers=False)
 
 
 @main.group()
