@@ -218,9 +218,10 @@ def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT)
 
 
-def environment(schema: str, sim_port: int, tmp: Path) -> dict:
+def environment(schema: str, sim_port: int, tmp: Path, pool_size: int) -> dict:
     env = dict(os.environ)
     env.update({
+        "SMARTHEALTH_DB_POOL_SIZE": str(pool_size),  # per worker; overflow doubles it
         "SMARTHEALTH_DATABASE_URL": PG_URL, "SMARTHEALTH_DATABASE_SCHEMA": schema,
         "SMARTHEALTH_VAR_DIR": str(tmp), "SMARTHEALTH_SECRET_KEY": "bench-" + "k" * 40,
         "SMARTHEALTH_BHXH_BASE_URL": f"http://127.0.0.1:{sim_port}",
@@ -235,7 +236,7 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--kiosks", type=int, default=32, help="concurrent kiosks")
     p.add_argument("--seconds", type=float, default=20.0, help="measured run length")
     p.add_argument("--warmup", type=float, default=3.0)
-    p.add_argument("--workers", type=int, default=2, help="server worker processes")
+    p.add_argument("--workers", type=int, default=4, help="server worker processes")
     p.add_argument("--people", type=int, default=2000, help="synthetic population size")
     p.add_argument("--gateway-latency-ms", type=float, default=0.0)
     p.add_argument("--gateway-outage", action="store_true")
@@ -249,7 +250,8 @@ def main() -> None:
     schema = f"bench_checkin_{uuid.uuid4().hex[:8]}"
     tmp = Path(tempfile.mkdtemp(prefix="bench-checkin-"))
     sim_port, app_port = free_port(), free_port()
-    env = environment(schema, sim_port, tmp)
+    # each check-in holds one connection at a time; stay well under max_connections
+    env = environment(schema, sim_port, tmp, max(4, -(-args.kiosks // args.workers) // 2 + 2))
     psql(f'CREATE SCHEMA "{schema}"')
     procs: list[subprocess.Popen] = []
     try:
