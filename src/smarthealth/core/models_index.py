@@ -2,7 +2,7 @@
 
 import importlib
 
-DOMAINS_WITH_MODELS = ("core", "registry", "identity", "insurance", "reception")
+DOMAINS_WITH_MODELS = ("core", "registry", "identity", "insurance", "reception", "catalogue")
 
 
 def import_all_models() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smarthealth.core.audit import Actor
+from smarthealth.core.audit import Actor, record
 from smarthealth.core.errors import Conflict, InvalidInput
 from smarthealth.registry.listing import paginate
 from smarthealth.registry.models import ClinicRoom, Facility, Practitioner, Service, StaffUser
@@ -212,3 +214,52 @@ async def update_practitioner(session: AsyncSession, *, practitioner_id: int,
                         facility_code=code, changes=patch.model_dump(mode="json",
                                                                      exclude_unset=True))
     return out
+
+
+# Price-list imports and catalogue look-ups (used by the catalogue domain)
+
+
+async def services_of_facility(session: AsyncSession, *, facility_code: str,
+                               kinds: Sequence[str] | None = None, active: bool | None = True
+                               ) -> list[ServiceOut]:
+    """Every service of one facility (optionally of some kinds), ordered by code."""
+    stmt = (select(Service, Facility.code).join(Facility, Facility.id == Service.facility_id)
+            .where(Facility.code == facility_code).order_by(Service.code))
+    if kinds:
+        stmt = stmt.where(Service.kind.in_(list(kinds)))
+    if active is not None:
+        stmt = stmt.where(Service.active.is_(active))
+    rows = (await session.execute(stmt)).all()
+    return [to_out(ServiceOut, row[0], facility_code=row[1]) for row in rows]
+
+
+async def upsert_services(session: AsyncSession, *, facility_code: str, rows: Sequence[ServiceIn],
+                          actor: Actor) -> tuple[int, int]:
+    """Create or update a facility's services by code (price-list import); (created, updated).
+
+    `room_id` of an existing service is kept; one audit entry records the whole import.
+    """
+    facility_id = await facility_id_of(session, code=facility_code)
+    existing = {s.code: s for s in (await session.scalars(
+        select(Service).where(Service.facility_id == facility_id))).all()}
+    created = updated = 0
+    for data in rows:
+        check_scope(facility_code, data.facility_code)
+        await _check_room(session, room_id=data.room_id, facility_id=facility_id)
+        fields = data.model_dump(exclude={"facility_code", "room_id"})
+        service = existing.get(data.code)
+        if service is None:
+            service = Service(facility_id=facility_id, room_id=data.room_id, **fields)
+            session.add(service)
+            existing[data.code] = service
+            created += 1
+        elif any(getattr(service, k) != v for k, v in fields.items()):
+            for key, value in fields.items():
+                setattr(service, key, value)
+            updated += 1
+    await session.flush()
+    await record(session, actor=actor, action="import", entity_type="service_price_list",
+                 entity_id=facility_code,
+                 details={"facility_code": facility_code, "created": created,
+                          "updated": updated, "rows": len(rows)})
+    return created, updated
