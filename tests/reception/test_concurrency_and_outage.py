@@ -96,3 +96,20 @@ async def test_unanswered_recheck_backs_off(client, clinic, token_for, bhxh, sim
     async with get_database().session() as s:  # not due yet: BHXH is not asked again
         assert await flows.recheck_unverified(s) == 0
     assert sum(sim.simulator.stats.values()) == 0
+
+
+async def test_recheck_answers_several_flagged_visits_in_one_round(
+        client, clinic, token_for, bhxh, sim):
+    await add_person()
+    await add_person(full_name="Trần Thị Bình", cccd="001190000222", sex="female",
+                     cards=[{"code": "DN4010120878822"}])
+    kiosk = await token_for("kiosk", "01001")
+    sim.simulator.config.outage = True
+    await post_checkin(client, kiosk, qr("001090000123"))
+    await post_checkin(client, kiosk, qr("001190000222", name="Trần Thị Bình", sex="Nữ"))
+    sim.simulator.config.outage = False
+    async with get_database().session() as s:
+        assert await flows.recheck_unverified(s) == 2
+    async with get_database().session() as s:
+        flags = (await s.scalars(select(Visit.insurance_verified))).all()
+    assert flags == [True, True]

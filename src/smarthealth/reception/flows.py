@@ -252,13 +252,19 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.recheck_backoff_max_seconds))
 
 
-async def _recheck_one(session: AsyncSession, visit: Visit, facility_code: str) -> bool:
+async def _ask_again(visit: Visit, facility_code: str) -> Eligibility | None:
+    """BHXH's answer for a flagged visit, or None when it still cannot answer."""
     try:
         result = await _ask_bhxh(visit.eligibility_query, facility_code)
     except Exception as exc:  # noqa: BLE001 - try again later whatever went wrong
         log.info("re-check of visit %s failed: %s", visit.id, type(exc).__name__)
-        result = None
-    if result is None or result.source == "unavailable":
+        return None
+    return None if result.source == "unavailable" else result
+
+
+async def _apply_recheck(session: AsyncSession, visit: Visit, facility_code: str,
+                         result: Eligibility | None) -> bool:
+    if result is None:
         visit.recheck_attempts += 1
         visit.next_recheck_at = utcnow() + _backoff(visit.recheck_attempts)
         return False
@@ -279,7 +285,8 @@ async def _recheck_one(session: AsyncSession, visit: Visit, facility_code: str) 
 async def recheck_unverified(session: AsyncSession, *, limit: int = 50,
                              now: datetime | None = None) -> int:
     """Ask BHXH again for visits flagged "not yet verified" that are due; returns how many
-    were answered. Unanswered ones back off exponentially (recheck_backoff_seconds, doubling)."""
+    were answered. Unanswered ones back off exponentially (recheck_backoff_seconds, doubling).
+    Every question is asked before this session writes anything (SQLite has one writer)."""
     stmt = (select(Visit).where(Visit.insurance_verified.is_(False),
                                 Visit.eligibility_query.is_not(None),
                                 Visit.next_recheck_at <= (now or utcnow()))
@@ -287,10 +294,13 @@ async def recheck_unverified(session: AsyncSession, *, limit: int = 50,
     if session.bind.dialect.name == "postgresql":  # several workers: each takes other visits
         stmt = stmt.with_for_update(skip_locked=True)
     due = (await session.scalars(stmt)).all()
-    answered = 0
+    asked = []
     for visit in due:
         directory = await lookup.directory_for_id(session, facility_id=visit.facility_id)
-        answered += await _recheck_one(session, visit, directory.code)
+        asked.append((visit, directory.code, await _ask_again(visit, directory.code)))
+    answered = 0
+    for visit, facility_code, result in asked:
+        answered += await _apply_recheck(session, visit, facility_code, result)
     await session.flush()
     return answered
 
