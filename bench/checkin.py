@@ -260,11 +260,11 @@ def main() -> None:
         prepared = json.loads(subprocess.run(
             [sys.executable, "-c", _PREPARE, str(args.kiosks), str(args.people)], env=env,
             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        sim = [*CLI, "bhxh-sim", "--port", str(sim_port), "--latency-ms",
+        sim = [*CLI, "bhxh-sim", "--port", str(sim_port), "--preload", "--latency-ms",
                str(args.gateway_latency_ms)] + (["--outage"] if args.gateway_outage else [])
         procs.append(start(sim, env, tmp / "sim.log"))
         procs.append(start([*CLI, "serve", "--port", str(app_port), "--workers",
-                            str(args.workers)], env, tmp / "server.log"))
+                            str(args.workers), "--no-access-log"], env, tmp / "server.log"))
         wait_http(f"http://127.0.0.1:{sim_port}/_sim/stats")
         wait_http(f"http://127.0.0.1:{app_port}/health")
         result = asyncio.run(drive(f"http://127.0.0.1:{app_port}", prepared, args.kiosks,
