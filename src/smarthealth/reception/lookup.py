@@ -68,13 +68,14 @@ def _prefix(index: int) -> str:
 
 
 def _default_service(services: list[ServiceEntry]) -> str | None:
-    """The configured default exam code, else the first exam service that has a room."""
+    """The configured default exam code, else the exam service with the lowest code that has
+    a room (the rule the synthetic catalogue follows)."""
     wanted = get_reception_settings().default_exam_code
     exams = [s for s in services if s.kind == "exam" and s.room_id is not None]
     for entry in exams:
         if entry.code == wanted:
             return entry.code
-    return min(exams, key=lambda s: s.id).code if exams else None
+    return min(exams, key=lambda s: s.code).code if exams else None
 
 
 async def _load(session: AsyncSession, code: str) -> Directory:
