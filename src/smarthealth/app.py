@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from smarthealth.catalogue import api as catalogue_api
 from smarthealth.core import api as core_api
 from smarthealth.core import auth
 from smarthealth.core.db import get_database
@@ -55,4 +56,5 @@ def create_app() -> FastAPI:
     app.include_router(insurance_api.router)
     app.include_router(reception_api.router)
     app.include_router(reception_pages.router)
+    app.include_router(catalogue_api.router)
     return app

@@ -170,11 +170,13 @@ def audit_verify() -> None:
 
 def _register_domain_commands() -> None:
     """Domain command groups live beside their domains."""
+    from smarthealth.catalogue.cli import catalogue
     from smarthealth.insurance.cli import bhxh_sim
     from smarthealth.synth.cli import seed
 
     main.add_command(seed)
     main.add_command(bhxh_sim)
+    main.add_command(catalogue)
 
 
 _register_domain_commands()

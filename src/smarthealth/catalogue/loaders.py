@@ -22,7 +22,7 @@ DATA = Path(__file__).parent / "data"
 ICD10_FILE = DATA / "icd10_vn.csv.gz"
 ICD9_FILE = DATA / "icd9cm_vn.csv.gz"
 CROSSWALK_FILE = DATA / "icd9cm_vn_crosswalk.csv.gz"
-DRUGS_FILE = DATA / "drugs_demo.csv.gz"
+DRUGS_FILE = DATA / "drugs_demo.csv"
 # QĐ 4469/QĐ-BYT, signed 28/10/2020. TT 06/2026/TT-BYT replaces it for episodes ending from
 # 01/07/2026, but no copy of the new list exists yet, so 4469 stays open-ended until one is loaded.
 ICD10_VERSION = "QĐ4469"
@@ -134,7 +134,7 @@ def _drug_row(r: Row) -> Row:
 
 
 async def load_drugs(session: AsyncSession, *, path: Path | None = None) -> LoadResult:
-    """Upsert the drug list by code (columns as in data/drugs_demo.csv.gz)."""
+    """Upsert the drug list by code (columns as in data/drugs_demo.csv)."""
     rows = [_drug_row(r) for r in read_csv(path or DRUGS_FILE)]
     created, updated = await _upsert(session, Drug, "code", rows)
     return LoadResult(kind="drugs", created=created, updated=updated, total=len(rows))
