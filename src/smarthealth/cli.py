@@ -171,11 +171,13 @@ def audit_verify() -> None:
 def _register_domain_commands() -> None:
     """Domain command groups live beside their domains."""
     from smarthealth.catalogue.cli import catalogue
+    from smarthealth.emr.pki_cli import pki_group
     from smarthealth.insurance.cli import bhxh_sim
     from smarthealth.synth.cli import seed
 
     main.add_command(seed)
     main.add_command(bhxh_sim)
+    main.add_command(pki_group)
     main.add_command(catalogue)
 
 

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     db_pool_size: int = 20
     outbox_gap_grace_seconds: float = 30.0
+    pki_password: str = ""  # demo CA and PKCS#12 files; empty = derived from the secret key
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under var/."""
