@@ -168,8 +168,9 @@ async def search_drugs(session: AsyncSession, *, q: str, facility_code: str | No
     stmt = (select(Drug)
             .where(Drug.active.is_(True),
                    or_(Drug.code.like(f"{q.strip()}%"), _contains_all(Drug.search_key, tokens)))
-            .order_by(case((Drug.code == q.strip(), 0), (Drug.search_key.like(f"{phrase}%"), 1),
-                           else_=2), Drug.name, Drug.code)
+            .order_by(case((Drug.code == q.strip(), 0), (Drug.ingredient_key == phrase, 1),
+                           (Drug.ingredient_key.like(f"{phrase}%"), 2), else_=3),
+                      func.length(Drug.ingredient_key), Drug.name, Drug.code)
             .limit(max(1, min(limit, MAX_LIMIT))))
     if bhyt_only:
         stmt = stmt.where(Drug.bhyt_covered.is_(True))
