@@ -49,3 +49,8 @@ async def test_primary_only_leaves_out_codes_not_allowed_as_main(icd10, session)
 
 async def test_empty_or_punctuation_query_finds_nothing(icd10, session) -> None:
     assert await service.search_icd10(session, q="%%") == []
+
+
+async def test_one_letter_is_read_as_the_start_of_a_code(icd10, session) -> None:
+    hits = await service.search_icd10(session, q="j", limit=30)
+    assert hits and all(h.code.startswith("J") for h in hits)

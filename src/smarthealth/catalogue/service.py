@@ -51,9 +51,12 @@ async def search_icd10(session: AsyncSession, *, q: str, limit: int = 20,
         return []
     phrase = " ".join(tokens)
     code_prefix = nodot(q) if looks_like_icd10(q) else None
-    matches = [_contains_all(Icd10Code.search_key, tokens)]
+    # One character matches nearly every title; treat it as the start of a code only.
+    matches = [_contains_all(Icd10Code.search_key, tokens)] if len(phrase) > 1 else []
     if code_prefix:
         matches.append(Icd10Code.code_nodot.like(f"{code_prefix}%"))
+    if not matches:
+        return []
     rank = case(
         (Icd10Code.code_nodot == (code_prefix or "-"), 0),
         (Icd10Code.code_nodot.like(f"{code_prefix or '-'}%"), 1),
