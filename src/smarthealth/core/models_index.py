@@ -2,7 +2,7 @@
 
 import importlib
 
-DOMAINS_WITH_MODELS = ("core", "registry", "identity", "insurance", "reception", "catalogue")
+DOMAINS_WITH_MODELS = ("core", "registry", "identity", "insurance", "reception", "catalogue", "emr")
 
 
 def import_all_models() -> None:

@@ -1,0 +1,1 @@
+"""Electronic medical records: encounters, versioned clinical entries, charges, inpatient."""
