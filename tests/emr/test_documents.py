@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -193,3 +194,70 @@ async def test_unsigned_encounter_has_no_pdf(client, make_facility, token_for):
     r = await client.get("/api/emr/encounters/999/summary.pdf", headers=auth(doctor))
     assert r.status_code == 404
     assert r.json()["error"]["message_vi"]
+
+
+async def test_closing_an_encounter_signs_its_documents(world):
+    from smarthealth.core.audit import Actor
+    from smarthealth.emr import entries, service
+
+    doctor = Actor(name="doctor1", role="doctor", facility_code="01001")
+    user_id = await _user_id("doctor1")
+    async with get_database().session() as s:
+        enc = await service.open_encounter(s, visit_id=world.visit_id, actor=doctor,
+                                           scope="01001", reason="Sốt cao 3 ngày")
+    for kind, data in (
+        ("vitals", {"pulse": 96, "temperature": 38.6, "systolic": 110, "diastolic": 70}),
+        ("note", {"section": "history", "text": "Sốt 39°C liên tục, đau đầu, đau mỏi người."}),
+        ("diagnosis", {"code": "A90", "main": True}),
+        ("diagnosis", {"code": "E11.9", "main": False}),
+        ("order", {"service_code": "23.0058"}),
+        ("result", {"test": "Định lượng Glucose", "value": "7.8", "unit": "mmol/L",
+                    "reference_range": "3.9-6.4"}),
+        ("prescription", {"drug_code": "02.001", "dose": 1, "frequency_per_day": 3, "days": 5,
+                          "instructions": "Uống khi sốt trên 38,5°C"}),
+    ):
+        async with get_database().session() as s:
+            await entries.add_entry(s, encounter_id=enc.id, kind=kind, data=data, actor=doctor,
+                                    scope="01001")
+    async with get_database().session() as s:
+        await service.close_encounter(s, encounter_id=enc.id, actor=doctor, scope="01001",
+                                      signer_user_id=user_id)
+    async with get_database().session() as s:
+        docs = await documents.list_documents(s, encounter_id=enc.id)
+        checks = [await documents.verify_document(d) for d in docs]
+    assert sorted(d.kind for d in docs) == ["prescription", "summary"]
+    assert all(c.valid and c.signer == "Test doctor" for c in checks)
+    artifacts = Path("test-artifacts/emr")  # for a look: pdftoppm -png test-artifacts/emr/*.pdf
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for doc in docs:
+        (artifacts / f"{doc.kind}.pdf").write_bytes(doc.pdf)
+
+
+async def test_only_a_doctor_of_the_facility_can_sign_through_the_api(client, signed, token_for,
+                                                                      make_facility):
+    url = f"/api/emr/encounters/{signed['encounter_id']}/documents/sign"
+    nurse = await token_for("nurse", "01001")
+    r = await client.post(url, headers=auth(nurse))
+    assert r.status_code == 403, r.text
+    await make_facility(code="01002", name="Bệnh viện 01002")
+    other = await token_for("doctor", "01002")
+    assert (await client.post(url, headers=auth(other))).status_code in (403, 404)
+
+
+async def test_doctor_signs_a_closed_encounter_again_through_the_api(client, world):
+    from smarthealth.core.audit import Actor
+    from smarthealth.emr import entries, service
+
+    doctor = Actor(name="doctor1", role="doctor", facility_code="01001")
+    async with get_database().session() as s:
+        enc = await service.open_encounter(s, visit_id=world.visit_id, actor=doctor,
+                                           scope="01001")
+        await entries.add_entry(s, encounter_id=enc.id, kind="diagnosis",
+                                data={"code": "A90", "main": True}, actor=doctor, scope="01001")
+        await service.close_encounter(s, encounter_id=enc.id, actor=doctor, scope="01001")
+    r = await client.post(f"/api/emr/encounters/{enc.id}/documents/sign",
+                          headers=auth(world.doctor))
+    assert r.status_code == 201, r.text
+    assert [(d["kind"], d["version"]) for d in r.json()] == [("summary", 1)]
+    check = await client.get(r.json()[0]["signature_url"], headers=auth(world.doctor))
+    assert check.json()["valid"] is True

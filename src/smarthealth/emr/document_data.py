@@ -65,19 +65,32 @@ def _diagnoses(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: not d["main"])
 
 
-def _results(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"name": d.get("test") or d.get("name"), "value": d.get("value"),
+def _results(results: list[dict[str, Any]], orders: list[dict[str, Any]]
+             ) -> list[dict[str, Any]]:
+    """Results, then ordered tests still without a result."""
+    rows = [{"name": d.get("test") or d.get("name"), "value": d.get("value"),
              "unit": d.get("unit"), "reference_range": d.get("reference_range"),
-             "abnormal": bool(d.get("abnormal") or d.get("abnormal_flag"))}
-            for d in (e.get("data") or {} for e in entries)]
+             "abnormal": bool(d.get("abnormal"))}
+            for d in (e.get("data") or {} for e in results)]
+    answered = {(e.get("data") or {}).get("order_entry_id") for e in results}
+    answered |= {row["name"] for row in rows}
+    for order in orders:
+        name = (order.get("data") or {}).get("name") or order.get("code")
+        if order.get("entry_id") not in answered and name not in answered:
+            rows.append({"name": name, "value": "Chưa có kết quả", "unit": "",
+                         "reference_range": "", "abnormal": False})
+    return rows
 
 
 def _prescriptions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for entry in entries:
         d = entry.get("data") or {}
-        out.append({"drug_name": d.get("drug_name") or d.get("name") or entry.get("code"),
-                    "strength": d.get("strength"), "unit": d.get("unit"),
+        name = d.get("drug_name") or d.get("name") or entry.get("code") or ""
+        strength = d.get("strength")
+        unit = d.get("unit") or ""
+        out.append({"drug_name": name, "unit": unit[:1].lower() + unit[1:],
+                    "strength": None if strength and strength in name else strength,
                     "route": d.get("route"), "dose": d.get("dose"),
                     "frequency_per_day": d.get("frequency_per_day"), "days": d.get("days"),
                     "quantity": d.get("quantity"), "instructions": d.get("instructions")})
@@ -109,7 +122,8 @@ def document_data(record: Any) -> dict[str, Any]:
         "advice": notes["other"] or None,
         "vitals": (vitals[-1].get("data") or {}) if vitals else {},
         "diagnoses": _diagnoses(_current([_plain(e) for e in rec.get("diagnoses") or []])),
-        "results": _results(_current([_plain(e) for e in rec.get("results") or []])),
+        "results": _results(_current([_plain(e) for e in rec.get("results") or []]),
+                            _current([_plain(e) for e in rec.get("orders") or []])),
         "prescriptions": _prescriptions(
             _current([_plain(e) for e in rec.get("prescriptions") or []])),
         "outcome": OUTCOME_VI.get(enc.get("outcome") or "", enc.get("outcome")),

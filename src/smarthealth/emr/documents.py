@@ -73,10 +73,20 @@ def to_out(doc: SignedDocument) -> SignedDocumentOut:
         signature_url=f"{base}/documents/{doc.kind}/signature?version={doc.version}")
 
 
-async def _load_record(session: AsyncSession, *, encounter_id: int) -> Any:
+async def _load_record(session: AsyncSession, *, encounter_id: int, scope: str | None
+                       ) -> dict[str, Any]:
+    """E2's encounter record (read for signing, audited there) plus the patient's BHYT card."""
     from smarthealth.emr import service as emr_service
+    from smarthealth.insurance import service as insurance
 
-    return await emr_service.get_encounter_record(session, encounter_id=encounter_id)
+    record = (await emr_service.get_encounter_record(
+        session, encounter_id=encounter_id, actor=None, scope=scope)).model_dump()
+    encounter = record["encounter"]
+    card = await insurance.card_for_person(session, person_id=encounter["person_id"],
+                                           on=encounter["started_at"].date())
+    if card is not None:
+        record["person"]["bhyt"] = {"card_number": card.code, "valid_to": card.valid_to}
+    return record
 
 
 async def _signer_of(session: AsyncSession, *, user_id: int, facility_code: str
@@ -106,13 +116,14 @@ async def _next_version(session: AsyncSession, *, encounter_id: int, kind: str) 
 
 async def sign_encounter_documents(
     session: AsyncSession, *, encounter_id: int, signer_user_id: int, record: Any = None,
-    actor: Actor | None = None, signer: signing.Signer | None = None,
+    actor: Actor | None = None, signer: signing.Signer | None = None, scope: str | None = None,
 ) -> list[SignedDocumentOut]:
     """Render, sign (PAdES) and store the summary and, when drugs were prescribed, the
     prescription of a closed encounter. `record` is E2's EncounterRecord (loaded if None);
-    `signer` defaults to the practitioner's PKCS#12 from the demo PKI."""
+    `signer` defaults to the practitioner's PKCS#12 from the demo PKI; `scope` limits the
+    encounter to one facility (API callers pass the principal's)."""
     record = record if record is not None else await _load_record(
-        session, encounter_id=encounter_id)
+        session, encounter_id=encounter_id, scope=scope)
     data = document_data(record)
     encounter = data["encounter"]
     if encounter["status"] not in SIGNABLE_STATUSES:

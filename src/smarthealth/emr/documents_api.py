@@ -97,11 +97,11 @@ async def document_signature(encounter_id: int, kind: Kind, request: Request,
     return await documents.verify_document(doc)
 
 
-@router.post("/{encounter_id}/sign", status_code=201)
+@router.post("/{encounter_id}/documents/sign", status_code=201)
 async def sign(encounter_id: int, request: Request,
                principal: Annotated[Principal, Depends(allow(Role.doctor))],
                session: Session) -> list[documents.SignedDocumentOut]:
     """Sign (again) the documents of a closed encounter as the signed-in doctor."""
     return await documents.sign_encounter_documents(
         session, encounter_id=encounter_id, signer_user_id=principal.user_id,
-        actor=actor_of(request, principal))
+        actor=actor_of(request, principal), scope=principal.facility_scope())
