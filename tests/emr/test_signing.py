@@ -97,3 +97,18 @@ def test_facility_seal_names_the_facility():
     name = signing.Pkcs12FileSigner.from_credential(credential).subject_name()
     assert name == "Bệnh viện Đa khoa Xanh Pôn (01013)"
     assert credential.path.stat().st_mode & 0o077 == 0
+
+
+async def test_init_demo_issues_the_facility_seal_and_its_doctors(make_facility, token_for):
+    from smarthealth.core.db import get_database
+    from smarthealth.emr.pki_cli import init_demo
+
+    await make_facility(code="01013", name="Bệnh viện Đa khoa Xanh Pôn")
+    await token_for("doctor", "01013")
+    await token_for("receptionist", "01013")
+    async with get_database().session() as s:
+        done = await init_demo(s, facility_codes=["01013"])
+    assert (done.facilities, done.practitioners) == (1, 1)
+    assert pki.facility_credential_path("01013").exists()
+    assert pki.user_credential_path("doctor1").exists()
+    assert not pki.user_credential_path("receptionist2").exists()
