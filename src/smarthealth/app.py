@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,10 +14,11 @@ from fastapi.staticfiles import StaticFiles
 
 from smarthealth.catalogue import api as catalogue_api
 from smarthealth.core import api as core_api
-from smarthealth.core import auth
+from smarthealth.core import audit, auth
 from smarthealth.core.db import get_database
 from smarthealth.core.errors import install_error_handlers
 from smarthealth.core.metrics import MetricsMiddleware
+from smarthealth.emr import api as emr_api
 from smarthealth.emr import documents_api as emr_documents_api
 from smarthealth.identity import api as identity_api
 from smarthealth.insurance import api as insurance_api
@@ -35,11 +38,31 @@ async def _account_still_matches(principal: auth.Principal) -> bool:
     return state is not None and state == (True, principal.role.value, principal.facility_code)
 
 
+async def _seal_audit_forever(interval: float = 1.0) -> None:
+    """Chain new audit entries every second (see core/audit.py)."""
+    log = logging.getLogger("smarthealth.audit")
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with get_database().session() as session:
+                await audit.seal(session)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a failed round is retried on the next tick
+            log.warning("audit sealing failed; retrying", exc_info=True)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     get_database()
-    yield
-    await get_database().dispose()
+    sealer = asyncio.create_task(_seal_audit_forever())
+    try:
+        yield
+    finally:
+        sealer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sealer
+        await get_database().dispose()
 
 
 def create_app() -> FastAPI:
@@ -58,5 +81,6 @@ def create_app() -> FastAPI:
     app.include_router(reception_api.router)
     app.include_router(reception_pages.router)
     app.include_router(catalogue_api.router)
+    app.include_router(emr_api.router)
     app.include_router(emr_documents_api.router)
     return app

@@ -151,21 +151,25 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exit 1 and name each broken entry if anything was edited or deleted."""
+    """Seal pending entries, then check the hash chain; exit 1 naming each broken entry."""
     from smarthealth.core import audit as audit_log
     from smarthealth.core.db import get_database
 
-    async def _verify() -> tuple[int, list]:
+    async def _verify() -> tuple[int, list, tuple[int, str]]:
         async with get_database().session() as session:
-            return await audit_log.verify(session)
+            await audit_log.seal(session)
+        async with get_database().session() as session:
+            checked, problems = await audit_log.verify(session)
+            return checked, problems, await audit_log.head(session)
 
-    checked, problems = run(_verify())
+    checked, problems, (head_seq, head_hash) = run(_verify())
     for problem in problems:
         click.echo(f"entry {problem.seq}: {problem.problem}")
     if problems:
         click.echo(f"audit chain BROKEN: {len(problems)} problem(s) in {checked} entries")
         sys.exit(1)
-    click.echo(f"audit chain intact: {checked} entries")
+    click.echo(f"audit chain intact: {checked} entries; head {head_seq} {head_hash} "
+               "(keep this line outside the database to detect truncation)")
 
 
 def _register_domain_commands() -> None:

@@ -3,7 +3,9 @@
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, update
 
 from smarthealth.core import audit
@@ -14,11 +16,14 @@ from smarthealth.core.models import AuditEntry
 DOCTOR = Actor(name="bacsi", role="doctor", facility_code="01001", source_ip="10.0.0.7")
 
 
-async def _write(n: int) -> None:
+async def _write(n: int, *, sealed: bool = True) -> None:
     async with get_database().session() as session:
         for i in range(n):
             await audit.record(session, actor=DOCTOR, action="read", entity_type="person",
                                entity_id=i, patient_id=100 + i, details={"i": i})
+    if sealed:
+        async with get_database().session() as session:
+            await audit.seal(session, grace=timedelta(0))
 
 
 async def _verify() -> list:
@@ -81,3 +86,32 @@ async def test_cli_verify_exits_non_zero_and_names_the_entry():
         await session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(details={}))
     bad = subprocess.run(cmd, capture_output=True, text=True, env=os.environ, timeout=120)
     assert bad.returncode == 1 and "entry 2:" in bad.stdout
+
+
+async def test_writers_do_not_chain_and_the_sealer_chains_in_id_order():
+    await _write(3, sealed=False)
+    async with get_database().session() as session:
+        assert (await session.scalars(AuditEntry.__table__.select()
+                                      .with_only_columns(AuditEntry.seq))).all() == [None] * 3
+        assert await audit.seal(session, grace=timedelta(0)) == 3
+    async with get_database().session() as session:
+        rows = (await session.execute(AuditEntry.__table__.select()
+                                      .order_by(AuditEntry.id))).all()
+    assert [r.seq for r in rows] == [1, 2, 3]
+
+
+async def test_the_sealer_waits_at_a_recent_gap_in_ids():
+    async with get_database().session() as session:
+        first = await audit.record(session, actor=DOCTOR, action="read", entity_type="x")
+    with pytest.raises(RuntimeError):
+        async with get_database().session() as session:
+            await audit.record(session, actor=DOCTOR, action="read", entity_type="x")
+            raise RuntimeError("rolled back")
+    async with get_database().session() as session:
+        third = await audit.record(session, actor=DOCTOR, action="read", entity_type="x")
+    if third.id == first.id + 1:
+        pytest.skip("this database reused the rolled-back id, so there is no gap")
+    async with get_database().session() as session:
+        assert await audit.seal(session) == 1
+    async with get_database().session() as session:
+        assert await audit.seal(session, grace=timedelta(0)) == 1

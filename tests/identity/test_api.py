@@ -79,7 +79,7 @@ async def test_create_then_search_and_read_are_audited(client, desk):
     r = await client.get(f"/api/identity/persons/{person_id}", headers=desk)
     assert r.status_code == 200 and r.json()["cccd"] == "001090123456"
     async with get_database().session() as s:
-        entries = (await s.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all()
+        entries = (await s.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
     assert [(e.action, e.patient_id, e.actor_role) for e in entries] == [
         ("person.create", person_id, "receptionist"), ("person.search", person_id,
                                                          "receptionist"),

@@ -124,7 +124,7 @@ async def test_merge_and_undo_are_audited(session):
     row = await merging.merge_persons(session, actor=STAFF, keep_id=a.id, merge_id=b.id,
                                       reason="duplicate")
     await merging.undo_merge(session, actor=STAFF, merge_row_id=row.id)
-    entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all()
+    entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
     assert [(e.action, e.patient_id, e.actor) for e in entries] == [
         ("person.merge", a.id, "reception1"), ("person.merge_undo", b.id, "reception1")]
     assert entries[0].details["reason"] == "duplicate"

@@ -1,10 +1,19 @@
-"""Append-only audit log with a hash chain: each entry carries the hash of the one before it."""
+"""Append-only audit log with a hash chain: each sealed entry carries the hash of the one before.
+
+Writers only insert (no lock, no read), so audited transactions never wait on each other. A
+sealer (`seal`, run every second by the app and before `smarthealth audit verify`) takes the
+unsealed entries in id order and gives each its sequence number, the previous entry's hash and its
+own hash. As in the outbox, ids may commit out of order, so the sealer stops at a gap in ids until
+the gap is older than a grace period (then it was a rolled-back transaction). An entry changed
+in the second before it is sealed is not detected; after that, any change is.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -14,7 +23,7 @@ from smarthealth.core.db import utcnow
 from smarthealth.core.models import AuditEntry
 
 GENESIS = "0" * 64
-_LOCK_KEY = 727_001  # pg_advisory_xact_lock key that serialises appends to the chain
+_SEAL_LOCK_KEY = 727_001  # pg_advisory_xact_lock key: one sealer at a time across processes
 
 
 @dataclass(frozen=True)
@@ -60,15 +69,8 @@ async def record(
     patient_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain inside the caller's transaction."""
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = (
-        await session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(
-            AuditEntry.seq.desc()).limit(1))
-    ).first()
+    """Append one entry inside the caller's transaction; the sealer chains it shortly after."""
     entry = AuditEntry(
-        seq=(last.seq + 1) if last else 1,
         at=utcnow(),
         actor=actor.name,
         actor_role=actor.role,
@@ -79,12 +81,36 @@ async def record(
         patient_id=patient_id,
         source_ip=actor.source_ip,
         details=details,
-        prev_hash=last.hash if last else GENESIS,
     )
-    entry.hash = entry_hash(entry)
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def seal(session: AsyncSession, *, grace: timedelta = timedelta(seconds=30),
+               batch: int = 5000) -> int:
+    """Chain the unsealed entries in id order; returns how many were sealed."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK_KEY})
+    last = (await session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None))
+        .order_by(AuditEntry.seq.desc()).limit(1))).first()
+    last_id = await session.scalar(select(func.max(AuditEntry.id))
+                                   .where(AuditEntry.seq.is_not(None))) or 0
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+    rows = (await session.scalars(select(AuditEntry).where(AuditEntry.seq.is_(None))
+                                  .order_by(AuditEntry.id).limit(batch))).all()
+    now, sealed = utcnow(), 0
+    for entry in rows:
+        if entry.id > last_id + 1 and now - entry.at < grace:
+            break  # a lower id may still commit: wait for it
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = prev_hash = entry_hash(entry)
+        last_id = max(last_id, entry.id)
+        sealed += 1
+    await session.flush()
+    return sealed
 
 
 @dataclass(frozen=True)
@@ -94,7 +120,7 @@ class ChainProblem:
 
 
 async def verify(session: AsyncSession, *, batch: int = 5000) -> tuple[int, list[ChainProblem]]:
-    """Walk the chain in order; report edited entries, broken links and missing sequence numbers."""
+    """Walk the sealed chain in order; report edited entries, broken links and missing entries."""
     problems: list[ChainProblem] = []
     prev_hash, prev_seq, checked = GENESIS, 0, 0
     while True:
@@ -117,6 +143,14 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> tuple[int, list
                 problems.append(ChainProblem(entry.seq, "content was changed after it was written"))
             prev_hash, prev_seq = entry.hash, entry.seq
     return checked, problems
+
+
+async def head(session: AsyncSession) -> tuple[int, str]:
+    """Sequence number and hash of the newest sealed entry (keep it outside the database)."""
+    last = (await session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None))
+        .order_by(AuditEntry.seq.desc()).limit(1))).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)
 
 
 async def count(session: AsyncSession) -> int:

@@ -14,12 +14,12 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class AuditEntry(Base):
-    """One append-only audit record; `hash` chains it to the entry before it."""
+    """One append-only audit record; once sealed, `hash` chains it to the entry before it."""
 
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    seq: Mapped[int] = mapped_column(BigId, unique=True)
+    seq: Mapped[int | None] = mapped_column(BigId, unique=True)  # set when sealed
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
     actor_role: Mapped[str | None] = mapped_column(String(40))
@@ -30,8 +30,8 @@ class AuditEntry(Base):
     patient_id: Mapped[int | None] = mapped_column(BigId, index=True)
     source_ip: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxEvent(Base):
