@@ -137,7 +137,7 @@ async def sign_encounter_documents(
         credential = await asyncio.to_thread(
             pki.ensure_user_credential, username=username, full_name=full_name,
             facility_name=data["facility"]["name"])
-        signer = signing.Pkcs12FileSigner.from_credential(credential)
+        signer = await asyncio.to_thread(signing.signer_for, credential)
     cert = signer.pyhanko_signer().signing_cert
     signer_name = cert.subject.native.get("common_name", full_name)
     data["doctor"] = {"full_name": signer_name}

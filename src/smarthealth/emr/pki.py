@@ -16,6 +16,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -159,6 +160,12 @@ def facility_credential_path(facility_code: str) -> Path:
 
 def _holder_name(path: Path) -> str | None:
     """The common name in an existing PKCS#12 file (None when it cannot be read)."""
+    return _holder_name_of(str(path), path.stat().st_mtime_ns, pki_password())
+
+
+@lru_cache(maxsize=1024)
+def _holder_name_of(path_text: str, _mtime_ns: int, password: bytes) -> str | None:
+    path = Path(path_text)
     try:
         _, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), pki_password())
     except (ValueError, OSError):

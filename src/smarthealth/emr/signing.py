@@ -15,10 +15,14 @@ from io import BytesIO
 from pathlib import Path
 from typing import Protocol
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -35,6 +39,28 @@ class Signer(Protocol):
     def pyhanko_signer(self) -> signers.Signer:
         """The pyHanko signer object holding the certificate and the signing key."""
         ...
+
+
+class _CachedKeySigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer, parsing the private key once instead of at every signature
+    (and answering the size-estimating dry run without signing)."""
+
+    def __init__(self, loaded: signers.SimpleSigner) -> None:
+        super().__init__(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
+                         cert_registry=loaded.cert_registry)
+        self._key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str,
+                             dry_run: bool = False) -> bytes:
+        if dry_run and isinstance(self._key, RSAPrivateKey):
+            return bytes(self._key.key_size // 8)
+        return self.sign_raw(data, digest_algorithm)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, RSAPrivateKey):
+            return self._key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return super().sign_raw(data, digest_algorithm)
 
 
 class Pkcs12FileSigner:
@@ -54,13 +80,28 @@ class Pkcs12FileSigner:
             loaded = signers.SimpleSigner.load_pkcs12(str(self.path), passphrase=self.password)
             if loaded is None:
                 raise RuntimeError(f"cannot open the PKCS#12 file {self.path}")
-            self._signer = loaded
+            self._signer = _CachedKeySigner(loaded)
         return self._signer
 
     def subject_name(self) -> str:
         """The certificate's common name (the signer as the document shows it)."""
         cert = self.pyhanko_signer().signing_cert
         return cert.subject.native.get("common_name", "") if cert is not None else ""
+
+
+_LOADED: dict[tuple[str, int], Pkcs12FileSigner] = {}
+
+
+def signer_for(credential: pki.Credential) -> Pkcs12FileSigner:
+    """A loaded signer per PKCS#12 file version (opening one costs ~0.1 s of key derivation)."""
+    key = (str(credential.path), credential.path.stat().st_mtime_ns)
+    signer = _LOADED.get(key)
+    if signer is None:
+        if len(_LOADED) > 256:
+            _LOADED.clear()
+        signer = _LOADED[key] = Pkcs12FileSigner.from_credential(credential)
+        signer.pyhanko_signer()
+    return signer
 
 
 def sha256_hex(data: bytes) -> str:
