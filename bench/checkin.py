@@ -19,7 +19,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,35 +28,19 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import CLI, free_port, percentile, qr_text, wait_http  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "smarthealth.cli"]
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "db": "test"}
 PG_URL = f"postgresql+asyncpg://{PG['user']}@{PG['host']}:{PG['port']}/{PG['db']}"
 STAFF_NAME, STAFF_CCCD = "Nguyễn Thị Lan", "001190000001"
-SEX_VI = {"male": "Nam", "female": "Nữ"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def psql(sql: str, db: str = PG["db"]) -> str:
@@ -65,10 +48,6 @@ def psql(sql: str, db: str = PG["db"]) -> str:
                            "-At", "-c", sql], check=True, capture_output=True, text=True).stdout
 
 
-def qr_text(cccd: str, name: str, birth: str, sex: str) -> str:
-    """The CCCD card QR: cccd|old id|name|ddmmyyyy|sex|address|issue date (ddmmyyyy)."""
-    y, m, d = birth.split("-")
-    return f"{cccd}||{name}|{d}{m}{y}|{SEX_VI.get(sex, 'Nam')}|Hà Nội|01012022"
 
 
 def seed(env: dict, people: int) -> None:

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -24,32 +23,16 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import CLI, PG_URL, free_port, percentile, qr_text, wait_http  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "smarthealth.cli"]
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def drive(url: str, headers: dict, bodies: list[dict], concurrency: int) -> dict:
@@ -103,9 +86,6 @@ async def people_postgres(schema: str, limit: int) -> list[tuple]:
         await conn.close()
 
 
-def qr_payload(cccd: str, name: str, birth: str, sex: str, address: str) -> str:
-    y, m, d = birth.split("-")
-    return f"{cccd}||{name}|{d}{m}{y}|{'Nam' if sex == 'male' else 'Nữ'}|{address}|01012022"
 
 
 def main() -> None:
@@ -153,7 +133,7 @@ def main() -> None:
         need = args.scans + 2 * args.checks + 100
         rows = (asyncio.run(people_postgres(schema, need * 2)) if args.postgres
                 else people_sqlite(tmp / "smarthealth.db", need * 2))
-        scans = [{"payload": qr_payload(*row[:5])} for row in rows[:args.scans]]
+        scans = [{"payload": qr_text(*row[:5])} for row in rows[:args.scans]]
         carded = [row for row in rows if row[5]]
         checks = [{"card_number": row[5], "full_name": row[1], "birth_date": row[2],
                    "facility_code": facility} for row in carded]
