@@ -61,8 +61,8 @@ SEX_VI = {"male": "Nam", "female": "Nữ", "M": "Nam", "F": "Nữ", "other": "Kh
 class FontMissing(DomainError):
     status_code = 503
     code = "pdf_font_missing"
-    message_en = "No Unicode font for Vietnamese is installed (apt-get install fonts-liberation)."
-    message_vi = "Máy chủ thiếu phông chữ tiếng Việt (cài fonts-liberation)."
+    message_en = "No Unicode font for Vietnamese is installed (apt-get install fonts-noto-core)."
+    message_vi = "Máy chủ thiếu phông chữ tiếng Việt (cài fonts-noto-core)."
 
 
 def _covers_vietnamese(path: Path) -> bool:
