@@ -92,11 +92,10 @@ def test_practitioner_certificate_is_reissued_when_the_holder_changes():
 
 
 def test_facility_seal_names_the_facility():
-    credential = pki.ensure_facility_credential(facility_code="01013",
-                                                facility_name="Bệnh viện Đa khoa Xanh Pôn")
-    name = signing.Pkcs12FileSigner.from_credential(credential).subject_name()
-    assert name == "Bệnh viện Đa khoa Xanh Pôn (01013)"
-    assert credential.path.stat().st_mode & 0o077 == 0
+    seal = signing.facility_signer(facility_code="01013",
+                                   facility_name="Bệnh viện Đa khoa Xanh Pôn")
+    assert seal.subject_name() == "Bệnh viện Đa khoa Xanh Pôn (01013)"
+    assert seal.path.stat().st_mode & 0o077 == 0
 
 
 async def test_init_demo_issues_the_facility_seal_and_its_doctors(make_facility, token_for):

@@ -44,6 +44,7 @@ def _patient(person: dict[str, Any], coverage: dict[str, Any], on: date) -> dict
         "address": person.get("address") or person.get("ward_name") or "",
         "bhyt_card_number": card,
         "bhyt_valid_to": bhyt.get("valid_to") or coverage.get("valid_to"),
+        "cccd": person.get("cccd"),
     }
 
 

@@ -186,7 +186,9 @@ def _patient_block(doc: dict[str, Any], size: float = 11) -> list[Flowable]:
                   _style("p0", size)),
         Paragraph(f"Ngày sinh: {fmt_date(p.get('birth_date'))}"
                   f"&nbsp;&nbsp;&nbsp; Tuổi: <b>{esc(age)}</b>"
-                  f"&nbsp;&nbsp;&nbsp; Giới tính: <b>{sex}</b>", _style("p1", size)),
+                  f"&nbsp;&nbsp;&nbsp; Giới tính: <b>{sex}</b>"
+                  + (f"&nbsp;&nbsp;&nbsp; Số CCCD: {esc(p['cccd'])}" if p.get("cccd") else ""),
+                  _style("p1", size)),
         _line("Địa chỉ", p.get("address"), size),
         Paragraph(f"Số thẻ bảo hiểm y tế: <b>{esc(card)}</b>{esc(valid)}", _style("p3", size)),
     ]

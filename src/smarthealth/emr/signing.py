@@ -104,6 +104,12 @@ def signer_for(credential: pki.Credential) -> Pkcs12FileSigner:
     return signer
 
 
+def facility_signer(*, facility_code: str, facility_name: str) -> Pkcs12FileSigner:
+    """The facility's seal (claims are signed with it), issued by the demo CA on first use."""
+    return signer_for(pki.ensure_facility_credential(facility_code=facility_code,
+                                                     facility_name=facility_name))
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
