@@ -261,3 +261,20 @@ async def test_doctor_signs_a_closed_encounter_again_through_the_api(client, wor
     assert [(d["kind"], d["version"]) for d in r.json()] == [("summary", 1)]
     check = await client.get(r.json()[0]["signature_url"], headers=auth(world.doctor))
     assert check.json()["valid"] is True
+
+
+async def test_close_through_the_api_leaves_a_verifiable_signature(client, world):
+    from smarthealth.core.audit import Actor
+    from smarthealth.emr import entries, service
+
+    doctor = Actor(name="doctor1", role="doctor", facility_code="01001")
+    async with get_database().session() as s:
+        enc = await service.open_encounter(s, visit_id=world.visit_id, actor=doctor,
+                                           scope="01001")
+        await entries.add_entry(s, encounter_id=enc.id, kind="diagnosis",
+                                data={"code": "A90", "main": True}, actor=doctor, scope="01001")
+    closed = await client.post(f"/api/emr/encounters/{enc.id}/close", headers=auth(world.doctor))
+    assert closed.status_code == 200, closed.text
+    r = await client.get(f"/api/emr/encounters/{enc.id}/signature", headers=auth(world.doctor))
+    assert r.status_code == 200, r.text
+    assert [(c["kind"], c["valid"]) for c in r.json()] == [("summary", True)]
