@@ -228,8 +228,17 @@ def _build(story: list[Flowable], *, pagesize: tuple[float, float], margin: floa
                                  rightMargin=margin, topMargin=margin * 0.8,
                                  bottomMargin=margin * 0.8, title=title,
                                  author="SmartHealth Hà Nội", creator="SmartHealth Hà Nội")
-    template.build(story)
+    template.build(story, onFirstPage=_page_footer, onLaterPages=_page_footer)
     return buffer.getvalue()
+
+
+def _page_footer(canvas: Any, template: SimpleDocTemplate) -> None:
+    """"Trang N" at the foot of every page (long records run over several pages)."""
+    canvas.saveState()
+    canvas.setFont("VN-Italic", 8)
+    canvas.drawCentredString(template.pagesize[0] / 2, template.bottomMargin / 2,
+                             f"Trang {canvas.getPageNumber()}")
+    canvas.restoreState()
 
 
 def page_width(pagesize: tuple[float, float], margin: float) -> float:
