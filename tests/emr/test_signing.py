@@ -111,3 +111,18 @@ async def test_init_demo_issues_the_facility_seal_and_its_doctors(make_facility,
     assert pki.facility_credential_path("01013").exists()
     assert pki.user_credential_path("doctor1").exists()
     assert not pki.user_credential_path("receptionist2").exists()
+
+
+async def test_pki_init_demo_command(make_facility, token_for):
+    import os
+    import subprocess
+    import sys
+
+    await make_facility(code="01013", name="Bệnh viện Đa khoa Xanh Pôn")
+    await token_for("doctor", "01013")
+    result = subprocess.run([sys.executable, "-m", "smarthealth.cli", "pki", "init-demo",
+                             "--facility", "01013"], capture_output=True, text=True,
+                            env=os.environ, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "1 facility seal(s), 1 practitioner certificate(s)" in result.stdout
+    assert pki.ca_certificate_path().exists()
