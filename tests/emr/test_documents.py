@@ -179,6 +179,14 @@ async def test_pdf_endpoint_serves_the_signed_bytes(client, signed):
     assert r.headers["content-type"] == "application/pdf"
     assert r.headers["x-document-sha256"] == summary.sha256
     assert documents.signing.sha256_hex(r.content) == summary.sha256
+    from sqlalchemy import select
+
+    from smarthealth.core.models import AuditEntry
+
+    async with get_database().session() as s:
+        reads = (await s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "emr.document.read"))).all()
+    assert [a.patient_id for a in reads] == [signed["person_id"]]
 
 
 async def test_receptionist_cannot_read_signed_documents(client, signed, token_for):

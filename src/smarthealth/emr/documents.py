@@ -169,10 +169,10 @@ async def record_signing(session: AsyncSession, *, actor: Actor, data: dict[str,
     encounter_id = data["encounter"]["id"]
     summary = [{"id": d.id, "kind": d.kind, "version": d.version, "sha256": d.sha256}
                for d in documents]
-    await record(session, actor=actor, action="sign", entity_type="emr_document",
+    await record(session, actor=actor, action="emr.document.sign", entity_type="emr_document",
                  entity_id=encounter_id, patient_id=data["person_id"],
                  details={"documents": summary})
-    await publish(session, topic="emr.documents.signed", aggregate_type="emr_encounter",
+    await publish(session, topic="emr.document.signed", aggregate_type="emr_encounter",
                   aggregate_id=encounter_id, facility_code=data["facility"]["code"],
                   payload={"encounter_id": encounter_id, "person_id": data["person_id"],
                            "documents": summary})

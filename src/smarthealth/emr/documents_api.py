@@ -36,7 +36,7 @@ async def _pdf(session: AsyncSession, request: Request, principal: Principal,
                encounter_id: int, kind: str, version: int | None) -> Response:
     doc = await documents.get_document(session, encounter_id=encounter_id, kind=kind,
                                        version=version)
-    await _audited(session, request, principal, doc, "read")
+    await _audited(session, request, principal, doc, "emr.document.read")
     return Response(doc.pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{doc.file_name}"',
         "X-Document-SHA256": doc.sha256, "Cache-Control": "private, no-store"})
@@ -63,7 +63,7 @@ async def list_documents(encounter_id: int, request: Request, principal: Reader,
     """Every signed version of the encounter's documents."""
     docs = await documents.list_documents(session, encounter_id=encounter_id)
     for doc in docs[:1]:
-        await _audited(session, request, principal, doc, "list")
+        await _audited(session, request, principal, doc, "emr.document.list")
     return [documents.to_out(d) for d in docs]
 
 
@@ -80,7 +80,7 @@ async def encounter_signature(encounter_id: int, request: Request, principal: Re
                        details={"encounter_id": encounter_id})
     checks = []
     for doc in latest.values():
-        await _audited(session, request, principal, doc, "verify")
+        await _audited(session, request, principal, doc, "emr.document.verify")
         checks.append(await documents.verify_document(doc))
     return checks
 
@@ -93,7 +93,7 @@ async def document_signature(encounter_id: int, kind: Kind, request: Request,
     """Verify one signed document: signer, signing time, integrity, coverage, sha256."""
     doc = await documents.get_document(session, encounter_id=encounter_id, kind=kind,
                                        version=version)
-    await _audited(session, request, principal, doc, "verify")
+    await _audited(session, request, principal, doc, "emr.document.verify")
     return await documents.verify_document(doc)
 
 
