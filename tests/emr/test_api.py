@@ -117,3 +117,41 @@ async def test_amend_and_entered_in_error_over_http(client, world) -> None:  # n
     versions = (await client.get(f"/api/emr/entries/{entry['entry_id']}/versions",
                                  headers=h)).json()
     assert [v["status"] for v in versions] == ["superseded", "entered_in_error"]
+
+
+async def test_header_lists_newest_past_encounters_from_every_facility(client, world,
+                                                                       make_facility) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime, timedelta
+
+    await add_clinic(make_facility, code="01002")
+    start = datetime(2020, 1, 1, 8, tzinfo=UTC)
+    rows = [{"person_id": world.person_id, "facility_code": "01002" if i % 2 else "01001",
+             "started_at": start + timedelta(days=3 * i),
+             "diagnoses": [{"code": "I10", "title_vi": "Tăng huyết áp", "main": True}],
+             "allergies": [{"substance": "Aspirin"}] if i == 0 else []}
+            for i in range(500)]
+    async with get_database().session() as s:
+        await bulk.add_past_encounters(s, rows=rows)
+    await _open(client, world)
+    header = (await client.get(f"/api/emr/persons/{world.person_id}/header?limit=20",
+                               headers=auth(world.doctor))).json()
+    assert header["past_encounter_count"] == 501 and len(header["past_encounters"]) == 20
+    assert {p["facility_name"] for p in header["past_encounters"]} == {
+        "Bệnh viện 01001", "Bệnh viện 01002"}
+    assert [a["data"]["substance"] for a in header["allergies"]] == ["Aspirin"]
+    assert header["age_years"] >= 46 and header["sex"] == "male"
+
+
+async def test_outcome_follow_up_and_referral_are_recorded(client, world, make_facility
+                                                           ) -> None:  # noqa: ANN001
+    await add_clinic(make_facility, code="01002")
+    enc = await _open(client, world)
+    h = auth(world.doctor)
+    r = await client.patch(f"/api/emr/encounters/{enc}", headers=h, json={
+        "outcome": "transferred", "follow_up_date": "2026-12-10",
+        "referral_facility_code": "01002", "referral_reason": "Cần chụp cộng hưởng từ"})
+    assert r.status_code == 200, r.text
+    assert r.json()["referral_facility_code"] == "01002"
+    unknown = await client.patch(f"/api/emr/encounters/{enc}", headers=h,
+                                 json={"referral_facility_code": "09999"})
+    assert unknown.status_code == 404

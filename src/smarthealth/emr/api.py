@@ -52,7 +52,7 @@ async def open_encounter(request: Request, data: EncounterIn, session: Session,
     return await service.open_encounter(
         session, visit_id=data.visit_id, actor=actor_of(request, principal),
         scope=principal.facility_scope(), doctor_user_id=principal.user_id, kind=data.kind,
-        reason=data.reason)
+        reason=data.reason, doctor_name=principal.full_name or None)
 
 
 @router.post("/encounters/from-ticket/{ticket_id}", status_code=201)
@@ -60,7 +60,8 @@ async def open_from_ticket(request: Request, ticket_id: Id, session: Session,
                            principal: Writer) -> EncounterOut:
     return await service.open_encounter_from_ticket(
         session, ticket_id=ticket_id, actor=actor_of(request, principal),
-        scope=principal.facility_scope(), doctor_user_id=principal.user_id)
+        scope=principal.facility_scope(), doctor_user_id=principal.user_id,
+        doctor_name=principal.full_name or None)
 
 
 @router.get("/encounters")

@@ -292,4 +292,15 @@ async def validate_for_close(session: AsyncSession, *, encounter: Encounter
         raise InvalidInput("Exactly one main diagnosis is needed to close the encounter.",
                            "Cần đúng một chẩn đoán chính để kết thúc lượt khám.",
                            details={"main_diagnoses": len(mains)}, code="main_diagnosis")
+    person = await identity.get_person(session, person_id=encounter.person_id)
+    day = encounter.started_at.date()
+    for row in rows:  # the rules again: the catalogue or the person may have changed since
+        problems = await catalogue.check_diagnosis(
+            session, code=row.data["code"], main=bool(row.data.get("main")), sex=person.sex,
+            age_years=age_on(person.birth_date, day), on=day,
+            age_days=(day - person.birth_date).days)
+        errors = [p.model_dump() for p in problems if p.severity == "error"]
+        if errors:
+            raise _invalid(errors, errors[0]["message_en"], errors[0]["message_vi"],
+                           "diagnosis_rule")
     return mains[0].data["code"], mains[0].data["title_vi"]

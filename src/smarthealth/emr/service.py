@@ -64,7 +64,8 @@ def age_on(birth_date: date, on: date) -> int:
 
 async def open_encounter(session: AsyncSession, *, visit_id: int, actor: Actor,
                          scope: str | None, doctor_user_id: int | None = None,
-                         kind: str = "outpatient", reason: str = "") -> EncounterOut:
+                         kind: str = "outpatient", reason: str = "",
+                         doctor_name: str | None = None) -> EncounterOut:
     """The visit's encounter, opened now if it has none yet (idempotent per visit)."""
     from smarthealth.reception.service import visit_of
 
@@ -77,8 +78,8 @@ async def open_encounter(session: AsyncSession, *, visit_id: int, actor: Actor,
         return EncounterOut.model_validate(existing)
     encounter = Encounter(visit_id=visit_id, person_id=visit.person_id,
                           facility_code=facility.code, doctor_user_id=doctor_user_id,
-                          doctor_name=actor.name, kind=kind, status="open", reason=reason,
-                          coverage=dict(visit.coverage or {}), started_at=utcnow())
+                          doctor_name=doctor_name or actor.name, kind=kind, status="open",
+                          reason=reason, coverage=dict(visit.coverage or {}), started_at=utcnow())
     session.add(encounter)
     await session.flush()
     await _written(session, actor, encounter, "emr.encounter.open", {"visit_id": visit_id})
@@ -86,8 +87,8 @@ async def open_encounter(session: AsyncSession, *, visit_id: int, actor: Actor,
 
 
 async def open_encounter_from_ticket(session: AsyncSession, *, ticket_id: int, actor: Actor,
-                                     scope: str | None, doctor_user_id: int | None = None
-                                     ) -> EncounterOut:
+                                     scope: str | None, doctor_user_id: int | None = None,
+                                     doctor_name: str | None = None) -> EncounterOut:
     """The encounter of the visit behind a called queue ticket."""
     from smarthealth.reception.models import Ticket  # reception has no ticket→visit function
 
@@ -96,7 +97,7 @@ async def open_encounter_from_ticket(session: AsyncSession, *, ticket_id: int, a
         raise NotFound(f"No ticket {ticket_id}.", f"Không tìm thấy số thứ tự {ticket_id}.",
                        details={"ticket_id": ticket_id}, code="unknown_ticket")
     return await open_encounter(session, visit_id=ticket.visit_id, actor=actor, scope=scope,
-                                doctor_user_id=doctor_user_id)
+                                doctor_user_id=doctor_user_id, doctor_name=doctor_name)
 
 
 async def _written(session: AsyncSession, actor: Actor, encounter: Encounter, action: str,
