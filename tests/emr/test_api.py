@@ -41,7 +41,9 @@ async def test_visit_recorded_over_http(client, world) -> None:  # noqa: ANN001
     assert record["diagnoses"][0]["code"] == "A90" and len(record["prescriptions"]) == 1
     r = await client.post(f"/api/emr/encounters/{enc}/close", headers=h)
     assert r.status_code == 200, r.text
-    assert r.json()["status"] in ("closed", "signed")
+    assert r.json()["status"] == "signed"  # closed, and its summary signed by the doctor
+    listed = (await client.get("/api/emr/encounters?status=closed", headers=h)).json()
+    assert [e["id"] for e in listed["items"]] == [enc]
     charges = (await client.get(f"/api/emr/encounters/{enc}/charges", headers=h)).json()
     assert charges["bhyt_pays"] + charges["patient_pays"] == charges["total_cost"]
 

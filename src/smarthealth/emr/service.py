@@ -165,7 +165,9 @@ async def list_encounters(session: AsyncSession, *, scope: str | None, actor: Ac
     conditions = []
     if facility_code:
         conditions.append(Encounter.facility_code == facility_code)
-    if status:
+    if status == "closed":  # finished, whether or not its documents are signed yet
+        conditions.append(Encounter.status.in_(["closed", "signed"]))
+    elif status:
         conditions.append(Encounter.status == status)
     if person_id is not None:
         conditions.append(Encounter.person_id == person_id)
@@ -272,8 +274,11 @@ async def _sign(session: AsyncSession, *, encounter: Encounter, signer_user_id: 
     except ImportError:  # documents/signing not installed yet
         log.info("emr.documents not available; encounter %s closed unsigned", encounter.id)
         return
-    await sign_encounter_documents(session, encounter_id=encounter.id,
-                                   signer_user_id=signer_user_id)
+    signed = await sign_encounter_documents(session, encounter_id=encounter.id,
+                                            signer_user_id=signer_user_id)
+    if signed:
+        encounter.status = "signed"
+        await session.flush()
 
 
 def bad_status(status: str) -> InvalidInput:
