@@ -80,3 +80,10 @@ async def test_closed_encounter_entries_can_still_be_amended(world) -> None:  # 
                                                   "text": "Dengue cổ điển"},
                                             reason="Bổ sung mô tả", actor=DOCTOR, scope="01001")
     assert amended.version == 2
+    async with get_database().session() as s:
+        await entries.amend_entry(s, entry_id=first.entry_id, data={"code": "J10", "main": True},
+                                  reason="Xét nghiệm cúm dương tính", actor=DOCTOR,
+                                  scope="01001")
+        enc = await service.get_encounter(s, encounter_id=first.encounter_id, actor=DOCTOR,
+                                          scope="01001")
+    assert enc.main_icd == "J10"

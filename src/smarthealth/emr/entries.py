@@ -204,6 +204,19 @@ async def _log(session: AsyncSession, actor: Actor, entry: Entry, action: str) -
                                   "encounter_id": entry.encounter_id})
 
 
+async def _sync_main(session: AsyncSession, enc: Encounter, entry: Entry) -> None:
+    """Keep a closed encounter's main-diagnosis summary in step with amendments."""
+    if entry.kind != "diagnosis" or enc.status == "open":
+        return
+    rows = (await session.scalars(select(Entry).where(
+        Entry.encounter_id == enc.id, Entry.kind == "diagnosis",
+        Entry.status == "current"))).all()
+    main = next((r for r in rows if r.data.get("main")), None)
+    enc.main_icd = main.data["code"] if main else None
+    enc.main_icd_title = main.data["title_vi"] if main else None
+    await session.flush()
+
+
 async def add_entry(session: AsyncSession, *, encounter_id: int, kind: str,
                     data: dict[str, Any], actor: Actor, scope: str | None) -> EntryOut:
     """Record a new entry (version 1) in an open encounter; warnings come back with it."""
@@ -252,6 +265,7 @@ async def amend_entry(session: AsyncSession, *, entry_id: int, data: dict[str, A
                   recorded_at=utcnow(), reason=reason)
     session.add(entry)
     await session.flush()
+    await _sync_main(session, enc, entry)
     await _log(session, actor, entry, "amended")
     return _out(entry, prepared.warnings)
 
@@ -264,6 +278,9 @@ async def mark_entered_in_error(session: AsyncSession, *, entry_id: int, reason:
     entry = await _current(session, entry_id, scope)
     entry.status, entry.reason = "entered_in_error", reason
     await session.flush()
+    if entry.encounter_id is not None:
+        enc = await encounter_row(session, encounter_id=entry.encounter_id, scope=None)
+        await _sync_main(session, enc, entry)
     await _log(session, actor, entry, "entered_in_error")
     return _out(entry)
 
