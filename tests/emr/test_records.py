@@ -153,3 +153,13 @@ async def test_close_needs_exactly_one_main_diagnosis(world) -> None:  # noqa: A
     assert closed.status == "closed" and closed.main_icd == "A90"
     with pytest.raises(Conflict):
         await _add(enc, "note", {"text": "late"})
+
+
+async def test_result_may_only_link_an_order_of_its_encounter(world) -> None:  # noqa: ANN001
+    enc = await _open(world)
+    order = await _add(enc, "order", {"service_code": "23.0058"})
+    linked = await _add(enc, "result", {"order_entry_id": order.entry_id, "test": "Glucose",
+                                        "value": "5.1", "reference_range": "3.9-6.4"})
+    assert linked.data["service_code"] == "23.0058" and linked.data["abnormal"] == "normal"
+    with pytest.raises(NotFound):
+        await _add(enc, "result", {"order_entry_id": 999_999, "test": "Glucose", "value": "5"})

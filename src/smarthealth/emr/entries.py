@@ -106,6 +106,16 @@ async def _order(session: AsyncSession, enc: Encounter, item: Any, entry_id: int
 async def _result(session: AsyncSession, enc: Encounter, item: Any, entry_id: int | None
                   ) -> Prepared:
     data = item.model_dump()
+    if item.order_entry_id is not None:
+        order = await session.scalar(select(Entry).where(
+            Entry.entry_id == item.order_entry_id, Entry.kind == "order",
+            Entry.encounter_id == enc.id, Entry.status == "current"))
+        if order is None:
+            raise NotFound("The result names an order this encounter does not have.",
+                           "Kết quả gắn với một chỉ định không có trong lượt khám này.",
+                           details={"order_entry_id": item.order_entry_id},
+                           code="unknown_order")
+        data["service_code"] = order.code
     data["abnormal"] = clinical.abnormal_flag(item.value, item.reference_range)
     return Prepared(data)
 
