@@ -6,7 +6,7 @@ import pytest
 
 from smarthealth.core.audit import Actor
 from smarthealth.core.db import get_database
-from smarthealth.core.errors import Conflict
+from smarthealth.core.errors import Conflict, NotFound
 from smarthealth.emr import charges, entries, inpatient, service
 from smarthealth.emr.schemas import BedIn
 from tests.emr.conftest import add_person, add_visit
@@ -15,6 +15,14 @@ NURSE = Actor(name="nurse1", role="nurse", facility_code="01001")
 
 
 async def _beds() -> None:
+    from sqlalchemy import select
+
+    from smarthealth.registry.models import Department, Facility
+
+    async with get_database().session() as s:
+        facility_id = await s.scalar(select(Facility.id).where(Facility.code == "01001"))
+        s.add(Department(facility_id=facility_id, code="HSCC", name="Khoa Hồi sức cấp cứu",
+                         kind="inpatient"))
     async with get_database().session() as s:
         for code, dept in [("N-01", "NOI"), ("N-02", "NOI"), ("H-01", "HSCC")]:
             await inpatient.add_bed(s, data=BedIn(facility_code="01001", department_code=dept,
@@ -85,3 +93,11 @@ async def test_bed_days_become_a_charge_line(world) -> None:  # noqa: ANN001
                                 data={"code": "J10", "main": True}, actor=NURSE, scope="01001")
         out = await charges.get_charges(s, encounter_id=enc, actor=NURSE, scope="01001")
     assert [(line.kind, int(line.quantity)) for line in out.lines][-1] == ("bed", 1)
+
+
+async def test_admission_to_an_unknown_department_is_refused(world) -> None:  # noqa: ANN001
+    enc = await _encounter(world.visit_id)
+    with pytest.raises(NotFound):
+        async with get_database().session() as s:
+            await inpatient.admit(s, encounter_id=enc, department_code="XYZ", bed_code=None,
+                                  actor=NURSE, scope="01001")

@@ -13,6 +13,7 @@ from smarthealth.emr.models import Admission, Bed, BedStay, Encounter
 from smarthealth.emr.schemas import AdmissionOut, BedBoard, BedIn, BedOut
 from smarthealth.emr.service import encounter_row
 from smarthealth.identity import service as identity
+from smarthealth.registry import service as registry
 
 
 def _no_admission(admission_id: int) -> NotFound:
@@ -39,9 +40,21 @@ async def _occupant(session: AsyncSession, bed_id: int) -> BedStay | None:
                                                       BedStay.ended_at.is_(None)))
 
 
+async def _check_department(session: AsyncSession, *, facility_code: str, code: str) -> None:
+    """The department must be an active department of the facility in the registry."""
+    page = await registry.list_departments(session, scope=facility_code,
+                                           facility_code=facility_code, q=code, active=True,
+                                           page_size=200)
+    if not any(d.code == code for d in page.items):
+        raise NotFound(f"No department {code} at facility {facility_code}.",
+                       f"Không có khoa {code} tại cơ sở {facility_code}.",
+                       details={"department_code": code}, code="unknown_department")
+
+
 async def _free_bed(session: AsyncSession, *, facility_code: str, department_code: str,
                     bed_code: str | None) -> Bed | None:
     """The named bed (must be in the department and free), or None when none was named."""
+    await _check_department(session, facility_code=facility_code, code=department_code)
     if bed_code is None:
         return None
     bed = await session.scalar(select(Bed).where(
