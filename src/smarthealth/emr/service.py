@@ -90,13 +90,10 @@ async def open_encounter_from_ticket(session: AsyncSession, *, ticket_id: int, a
                                      scope: str | None, doctor_user_id: int | None = None,
                                      doctor_name: str | None = None) -> EncounterOut:
     """The encounter of the visit behind a called queue ticket."""
-    from smarthealth.reception.models import Ticket  # reception has no ticket→visit function
+    from smarthealth.reception.service import visit_id_of_ticket
 
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound(f"No ticket {ticket_id}.", f"Không tìm thấy số thứ tự {ticket_id}.",
-                       details={"ticket_id": ticket_id}, code="unknown_ticket")
-    return await open_encounter(session, visit_id=ticket.visit_id, actor=actor, scope=scope,
+    visit_id = await visit_id_of_ticket(session, ticket_id=ticket_id)
+    return await open_encounter(session, visit_id=visit_id, actor=actor, scope=scope,
                                 doctor_user_id=doctor_user_id, doctor_name=doctor_name)
 
 

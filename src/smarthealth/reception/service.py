@@ -316,6 +316,15 @@ async def ticket_facility(session: AsyncSession, *, ticket_id: int) -> int:
     return facility_id
 
 
+async def visit_id_of_ticket(session: AsyncSession, *, ticket_id: int) -> int:
+    """The visit behind a queue ticket (the clinic opens its encounter from a called ticket)."""
+    visit_id = await session.scalar(select(Ticket.visit_id).where(Ticket.id == ticket_id))
+    if visit_id is None:
+        raise NotFound(f"No ticket {ticket_id}.", f"Không tìm thấy số thứ tự {ticket_id}.",
+                       details={"ticket_id": ticket_id}, code="unknown_ticket")
+    return visit_id
+
+
 async def visit_of(session: AsyncSession, *, visit_id: int) -> Visit:
     visit = await session.get(Visit, visit_id)
     if visit is None:
