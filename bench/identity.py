@@ -50,9 +50,13 @@ async def drive(url: str, headers: dict, bodies: list[dict], concurrency: int) -
             while not queue.empty():
                 body = queue.get_nowait()
                 start = time.perf_counter()
-                response = await client.post(url, json=body)
+                try:
+                    response = await client.post(url, json=body)
+                    status = response.status_code
+                except httpx.TransportError:  # counted, not fatal: the run goes on
+                    status = 0
                 latencies.append((time.perf_counter() - start) * 1000)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
