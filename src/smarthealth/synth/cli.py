@@ -40,16 +40,20 @@ def seed(people: int, seed_value: int, as_of: datetime | None, if_empty: bool, c
         on: date | None = as_of.date() if as_of is not None else None
         done = await seed_hanoi(database, people=people, seed=seed_value, on=on, chunk=chunk,
                                 progress=True)
+        from smarthealth.catalogue.loaders import load_defaults
         from smarthealth.emr.pki_cli import init_demo
         from smarthealth.synth.staff import DEMO_FACILITY
 
+        async with database.session() as session:  # ICD-10, ICD-9-CM and the demo drug list
+            loaded = await load_defaults(session)
         async with database.session() as session:  # demo CA and the demo hospital's certificates
             certs = await init_demo(session, facility_codes=[DEMO_FACILITY])
         return (f"seeded synthetic Hanoi: {done.facilities} facilities "
                 f"({done.stations} health stations), {done.practitioners} practitioners, "
                 f"{done.staff_users} staff accounts, {done.people} people, "
                 f"{done.cards} BHYT cards in {done.seconds:.1f} s; demo CA with "
-                f"{certs.practitioners} doctor certificate(s) under var/pki\n"
+                f"{certs.practitioners} doctor certificate(s) under var/pki; catalogues: "
+                + ", ".join(f"{r.kind} {r.total}" for r in loaded) + "\n"
                 f"demo accounts (password {DEMO_PASSWORD}): "
                 + ", ".join(f"{user} ({role})" for user, role, _, _ in DEMO_ACCOUNTS))
 
