@@ -22,10 +22,11 @@ from smarthealth.registry.schemas import (
 )
 from smarthealth.registry.service import (
     changes_of,
+    check_owned,
     check_scope,
+    child_row,
     facility_id_of,
     flush_unique,
-    not_found,
     record_change,
     scoped_child,
     to_out,
@@ -41,13 +42,8 @@ def _service_exists(facility_code: str, code: str) -> Conflict:
 
 
 async def _check_room(session: AsyncSession, *, room_id: int | None, facility_id: int) -> None:
-    if room_id is None:
-        return
-    owner = await session.scalar(select(ClinicRoom.facility_id).where(ClinicRoom.id == room_id))
-    if owner != facility_id:
-        raise InvalidInput(f"Room {room_id} is not a room of this facility.",
-                           f"Phòng {room_id} không thuộc cơ sở này.",
-                           details={"field": "room_id"}, code="unknown_room")
+    await check_owned(session, ClinicRoom, row_id=room_id, facility_id=facility_id,
+                      field="room_id", what_en="room", what_vi="phòng", code="unknown_room")
 
 
 async def list_services(
@@ -70,12 +66,8 @@ async def list_services(
 
 async def _service_row(session: AsyncSession, *, service_id: int, scope: str | None
                        ) -> tuple[Service, str]:
-    row = (await session.execute(
-        select(Service, Facility.code).join(Facility, Facility.id == Service.facility_id)
-        .where(Service.id == service_id))).first()
-    if row is None or (scope is not None and row[1] != scope):
-        raise not_found("service", "dịch vụ", service_id)
-    return row[0], row[1]
+    return await child_row(session, Service, row_id=service_id, scope=scope,
+                           what_en="service", what_vi="dịch vụ")
 
 
 async def get_service(session: AsyncSession, *, service_id: int, scope: str | None
@@ -162,12 +154,8 @@ async def list_practitioners(
 
 async def _practitioner_row(session: AsyncSession, *, practitioner_id: int, scope: str | None
                             ) -> tuple[Practitioner, str]:
-    row = (await session.execute(
-        select(Practitioner, Facility.code).join(Facility, Facility.id == Practitioner.facility_id)
-        .where(Practitioner.id == practitioner_id))).first()
-    if row is None or (scope is not None and row[1] != scope):
-        raise not_found("practitioner", "người hành nghề", practitioner_id)
-    return row[0], row[1]
+    return await child_row(session, Practitioner, row_id=practitioner_id, scope=scope,
+                           what_en="practitioner", what_vi="người hành nghề")
 
 
 async def get_practitioner(session: AsyncSession, *, practitioner_id: int, scope: str | None

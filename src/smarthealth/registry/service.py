@@ -108,6 +108,29 @@ def not_found(what_en: str, what_vi: str, ref: object) -> NotFound:
                     details={"id": str(ref)})
 
 
+async def child_row(session: AsyncSession, model: Any, *, row_id: int, scope: str | None,
+                    what_en: str, what_vi: str) -> tuple[Any, str]:
+    """A facility-owned row and its facility code; NotFound outside the caller's scope."""
+    row = (await session.execute(
+        select(model, Facility.code).join(Facility, Facility.id == model.facility_id)
+        .where(model.id == row_id))).first()
+    if row is None or (scope is not None and row[1] != scope):
+        raise not_found(what_en, what_vi, row_id)
+    return row[0], row[1]
+
+
+async def check_owned(session: AsyncSession, model: Any, *, row_id: int | None, facility_id: int,
+                      field: str, what_en: str, what_vi: str, code: str) -> None:
+    """Refuse a reference (room, department) to a row of another facility."""
+    if row_id is None:
+        return
+    owner = await session.scalar(select(model.facility_id).where(model.id == row_id))
+    if owner != facility_id:
+        raise InvalidInput(f"{what_en.capitalize()} {row_id} is not a {what_en} of this facility.",
+                           f"{what_vi.capitalize()} {row_id} không thuộc cơ sở này.",
+                           details={"field": field}, code=code)
+
+
 def scoped_child(stmt: Select, model: Any, *, scope: str | None, facility_code: str | None,
                  active: bool | None) -> Select:
     """Filters shared by every facility-owned entity."""
@@ -231,12 +254,8 @@ async def list_departments(
 
 async def _department_row(session: AsyncSession, *, department_id: int, scope: str | None
                           ) -> tuple[Department, str]:
-    row = (await session.execute(
-        select(Department, Facility.code).join(Facility, Facility.id == Department.facility_id)
-        .where(Department.id == department_id))).first()
-    if row is None or (scope is not None and row[1] != scope):
-        raise not_found("department", "khoa", department_id)
-    return row[0], row[1]
+    return await child_row(session, Department, row_id=department_id, scope=scope,
+                           what_en="department", what_vi="khoa")
 
 
 async def get_department(session: AsyncSession, *, department_id: int, scope: str | None
@@ -289,14 +308,9 @@ def _room_exists(facility_code: str, code: str) -> Conflict:
 
 async def _check_department(session: AsyncSession, *, department_id: int | None,
                             facility_id: int) -> None:
-    if department_id is None:
-        return
-    owner = await session.scalar(select(Department.facility_id)
-                                 .where(Department.id == department_id))
-    if owner != facility_id:
-        raise InvalidInput(f"Department {department_id} is not a department of this facility.",
-                           f"Khoa {department_id} không thuộc cơ sở này.",
-                           details={"field": "department_id"}, code="unknown_department")
+    await check_owned(session, Department, row_id=department_id, facility_id=facility_id,
+                      field="department_id", what_en="department", what_vi="khoa",
+                      code="unknown_department")
 
 
 async def list_rooms(
@@ -319,12 +333,8 @@ async def list_rooms(
 
 async def _room_row(session: AsyncSession, *, room_id: int, scope: str | None
                     ) -> tuple[ClinicRoom, str]:
-    row = (await session.execute(
-        select(ClinicRoom, Facility.code).join(Facility, Facility.id == ClinicRoom.facility_id)
-        .where(ClinicRoom.id == room_id))).first()
-    if row is None or (scope is not None and row[1] != scope):
-        raise not_found("clinic room", "phòng khám", room_id)
-    return row[0], row[1]
+    return await child_row(session, ClinicRoom, row_id=room_id, scope=scope,
+                           what_en="clinic room", what_vi="phòng khám")
 
 
 async def get_room(session: AsyncSession, *, room_id: int, scope: str | None) -> RoomOut:
