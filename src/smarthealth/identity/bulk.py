@@ -33,3 +33,12 @@ async def add_persons(session: AsyncSession, *, rows: list[dict[str, Any]]) -> l
             "SELECT setval(pg_get_serial_sequence('persons', 'id'), :last)"),
             {"last": first + len(rows) - 1})
     return list(range(first, first + len(rows)))
+
+
+async def person_rows(session: AsyncSession, *, after_id: int = 0, limit: int = 10_000
+                      ) -> list[tuple[int, Any, str, int | None]]:
+    """(id, birth_date, sex, ward_code) of surviving persons after an id, for synthetic history."""
+    stmt = (select(Person.id, Person.birth_date, Person.sex, Person.ward_code)
+            .where(Person.id > after_id, Person.merged_into_id.is_(None))
+            .order_by(Person.id).limit(limit))
+    return [tuple(row) for row in (await session.execute(stmt)).all()]

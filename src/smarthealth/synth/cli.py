@@ -18,9 +18,11 @@ import click
               help="do nothing when the database already holds facilities")
 @click.option("--chunk", default=10_000, type=click.IntRange(min=100), show_default=True,
               help="people generated and inserted per transaction")
-def seed(people: int, seed_value: int, as_of: datetime | None, if_empty: bool, chunk: int
-         ) -> None:
-    """Seed synthetic Hanoi: facilities, staff, residents and their BHYT cards."""
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="two years of past visits (seasonal diseases, chronic care)")
+def seed(people: int, seed_value: int, as_of: datetime | None, if_empty: bool, chunk: int,
+         history: bool) -> None:
+    """Seed synthetic Hanoi: facilities, staff, residents, BHYT cards and past visits."""
     from smarthealth.cli import run
     from smarthealth.core.db import get_database
     from smarthealth.synth.seed import already_seeded, seed_hanoi
@@ -42,10 +44,12 @@ def seed(people: int, seed_value: int, as_of: datetime | None, if_empty: bool, c
                                 progress=True)
         from smarthealth.catalogue.loaders import load_defaults
         from smarthealth.emr.pki_cli import init_demo
+        from smarthealth.synth.history import seed_history
         from smarthealth.synth.staff import DEMO_FACILITY
 
         async with database.session() as session:  # ICD-10, ICD-9-CM and the demo drug list
             loaded = await load_defaults(session)
+        past = await seed_history(database, seed=seed_value, on=on) if history else None
         async with database.session() as session:  # demo CA and the demo hospital's certificates
             certs = await init_demo(session, facility_codes=[DEMO_FACILITY])
         return (f"seeded synthetic Hanoi: {done.facilities} facilities "
@@ -53,7 +57,9 @@ def seed(people: int, seed_value: int, as_of: datetime | None, if_empty: bool, c
                 f"{done.staff_users} staff accounts, {done.people} people, "
                 f"{done.cards} BHYT cards in {done.seconds:.1f} s; demo CA with "
                 f"{certs.practitioners} doctor certificate(s) under var/pki; catalogues: "
-                + ", ".join(f"{r.kind} {r.total}" for r in loaded) + "\n"
+                + ", ".join(f"{r.kind} {r.total}" for r in loaded)
+                + (f"; {past.encounters} past visits in {past.seconds:.1f} s" if past else "")
+                + "\n"
                 f"demo accounts (password {DEMO_PASSWORD}): "
                 + ", ".join(f"{user} ({role})" for user, role, _, _ in DEMO_ACCOUNTS))
 
