@@ -60,3 +60,17 @@ async def test_every_protected_route_refuses_roles_it_does_not_name(app, client,
         for method in route.methods - {"HEAD", "OPTIONS"}:
             response = await client.request(method, _concrete(route.path), headers=headers)
             assert response.status_code == 403, f"{role}: {method} {route.path}"
+
+
+def test_every_database_session_commits_before_the_response_is_sent(app):
+    from smarthealth.core.deps import db_session
+
+    late = []
+    for info in api_routes(app):
+        stack = [info.route.dependant]
+        while stack:
+            dependant = stack.pop()
+            if dependant.call is db_session and dependant.scope != "function":
+                late.append(info.path)
+            stack.extend(dependant.dependencies)
+    assert late == [], f"use Depends(db_session, scope='function') in: {sorted(set(late))}"

@@ -22,7 +22,7 @@ from smarthealth.registry.schemas import ServiceOut
 
 router = APIRouter(prefix="/api/catalogue", tags=["catalogue"])
 
-Session = Annotated[AsyncSession, Depends(db_session)]
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 Staff = Annotated[Principal, Depends(allow(*STAFF_ROLES))]
 SearchText = Annotated[str, Query(min_length=1, max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=100)]

@@ -76,7 +76,7 @@ async def _sign_in(session: AsyncSession, request: Request, username: str, passw
 async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: Annotated[AsyncSession, Depends(db_session)],
+    session: Annotated[AsyncSession, Depends(db_session, scope="function")],
 ) -> TokenOut:
     """OAuth2 password flow: a signed bearer token for a staff user or kiosk device."""
     return await _sign_in(session, request, form.username, form.password)
@@ -99,7 +99,7 @@ async def login_page(request: Request, next: str = "/") -> Response:  # noqa: A0
 @router.post("/login", include_in_schema=False)
 async def login_submit(
     request: Request,
-    session: Annotated[AsyncSession, Depends(db_session)],
+    session: Annotated[AsyncSession, Depends(db_session, scope="function")],
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=500)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",  # noqa: A002

@@ -13,7 +13,11 @@ from smarthealth.core.db import get_database
 
 
 async def db_session() -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+    """One transaction per request: committed when the handler returns, rolled back on error.
+
+    Always use it as `Depends(db_session, scope="function")`, so that the commit happens before
+    the response is sent (the default scope would answer first and commit afterwards).
+    """
     async with get_database().session() as session:
         yield session
 

@@ -30,7 +30,7 @@ from smarthealth.emr.schemas import (
 )
 
 router = APIRouter(prefix="/api/emr", tags=["emr"])
-Session = Annotated[AsyncSession, Depends(db_session)]
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 Writer = Annotated[Principal, Depends(allow(Role.doctor, Role.nurse))]
 Reader = Annotated[Principal, Depends(allow(Role.doctor, Role.nurse, Role.facility_admin,
                                             Role.admin))]

@@ -18,7 +18,7 @@ from smarthealth.emr.signing_models import SignedDocument
 router = APIRouter(prefix="/api/emr/encounters", tags=["emr documents"])
 
 READERS = (Role.doctor, Role.nurse, Role.pharmacist, Role.facility_admin, Role.admin)
-Session = Annotated[AsyncSession, Depends(db_session)]
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 Reader = Annotated[Principal, Depends(allow(*READERS))]
 Kind = Literal["summary", "prescription"]
 

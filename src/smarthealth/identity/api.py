@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/identity", tags=["identity"])
 SCANNERS = (Role.receptionist, Role.kiosk, Role.doctor, Role.nurse, Role.facility_admin,
             Role.admin)
 INDEX_USERS = (Role.receptionist, Role.doctor, Role.nurse, Role.facility_admin, Role.admin)
-Session = Annotated[AsyncSession, Depends(db_session)]
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 IndexUser = Annotated[Principal, Depends(allow(*INDEX_USERS))]
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 

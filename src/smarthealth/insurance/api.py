@@ -35,7 +35,7 @@ async def check_eligibility(
     body: EligibilityRequest,
     request: Request,
     principal: Annotated[Principal, Depends(allow(*CHECKERS))],
-    session: Annotated[AsyncSession, Depends(db_session)],
+    session: Annotated[AsyncSession, Depends(db_session, scope="function")],
 ) -> Eligibility:
     """Check a BHYT card with BHXH (live, cached today, or 'unverified' when unreachable)."""
     principal.require_facility(body.facility_code)

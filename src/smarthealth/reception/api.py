@@ -50,7 +50,7 @@ router = APIRouter(prefix="/api/reception", tags=["reception"], lifespan=lifespa
 CHECKIN_ROLES = (Role.kiosk, Role.receptionist, Role.facility_admin, Role.admin)
 STAFF_ROLES = (Role.doctor, Role.nurse, Role.receptionist, Role.facility_admin, Role.admin)
 SERVICE_LIST_ROLES = (*CHECKIN_ROLES, Role.doctor, Role.nurse)
-Session = Annotated[AsyncSession, Depends(db_session)]
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 FacilityCode = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{5}$")]
 RoomCode = Annotated[str, Path(min_length=1, max_length=20)]
 Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,128}$")]

@@ -33,7 +33,7 @@ ROOM_NAME = re.compile(r"^[\w .,()/-]{0,80}$")
 KIOSK_RESET_SECONDS = 20
 TICKET_ROLES = (Role.kiosk, Role.receptionist, Role.facility_admin, Role.admin)
 TicketId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-Session = Annotated[AsyncSession, Depends(db_session)]
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
 def _absolute(request: Request, path: str) -> str:

@@ -35,7 +35,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 Viewer = Annotated[Principal, Depends(allow(Role.admin, Role.facility_admin,
                                             Role.department_analyst))]
-Session = Annotated[AsyncSession, Depends(db_session)]
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 Q = TypeVar("Q", bound=BaseModel)
 
 # English labels of stored values; the Vietnamese ones are in registry.po.
