@@ -20,6 +20,7 @@ from smarthealth.core.errors import install_error_handlers
 from smarthealth.core.metrics import MetricsMiddleware
 from smarthealth.emr import api as emr_api
 from smarthealth.emr import documents_api as emr_documents_api
+from smarthealth.emr import pages as emr_pages
 from smarthealth.identity import api as identity_api
 from smarthealth.insurance import api as insurance_api
 from smarthealth.reception import api as reception_api
@@ -82,5 +83,6 @@ def create_app() -> FastAPI:
     app.include_router(reception_pages.router)
     app.include_router(catalogue_api.router)
     app.include_router(emr_api.router)
+    app.include_router(emr_pages.router)
     app.include_router(emr_documents_api.router)
     return app

@@ -149,7 +149,7 @@ AREAS = [
      "text": "Check in by keyboard, find people without a card, run the room queues."},
     {"icon": "board", "title": "Display boards", "href": "/boards/{facility}", "ready": True,
      "text": "Called numbers and the next ones, live, for the waiting hall."},
-    {"icon": "clinic", "title": "Clinic", "href": "/clinic", "ready": False,
+    {"icon": "clinic", "title": "Clinic", "href": "/clinic/{facility}", "ready": True,
      "text": "Queues, electronic medical records, prescriptions and signing."},
     {"icon": "portal", "title": "Citizen portal", "href": "/portal", "ready": False,
      "text": "Your own record from every facility, reminders and surveys."},
