@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.core.auth import Principal, Role, allow
 from smarthealth.core.deps import actor_of, db_session
-from smarthealth.emr import service
+from smarthealth.emr import inpatient, service
 from smarthealth.registry import service as registry
 from smarthealth.web.render import render
 
@@ -53,3 +53,20 @@ async def encounter_page(request: Request, facility_code: str, encounter_id: int
     return render(request, "emr/encounter.html", {
         "facility_code": facility_code, "encounter": encounter,
         "can_close": principal.role is Role.doctor})
+
+
+@router.get("/clinic/{facility_code}/beds")
+async def bed_board_page(request: Request, facility_code: str, principal: Clinician,
+                         session: Session, department: str | None = None) -> Response:
+    """Occupied and free beds of one inpatient department."""
+    principal.require_facility(facility_code)
+    departments = (await registry.list_departments(
+        session, scope=None, facility_code=facility_code, active=True, page_size=200)).items
+    current = next((d for d in departments if d.code == department),
+                   departments[0] if departments else None)
+    board = await inpatient.bed_board(session, facility_code=facility_code,
+                                      department_code=current.code,
+                                      actor=actor_of(request, principal)) if current else None
+    return render(request, "emr/beds.html", {"facility_code": facility_code,
+                                             "departments": departments,
+                                             "department": current, "board": board})

@@ -121,6 +121,10 @@
                             frequency_per_day: Number(data.frequency_per_day),
                             days: Number(data.days) }, f);
   });
+  onSubmit("f-reason", async (f) => {
+    const r = await SH.request("PATCH", base, { reason: f.reason.value });
+    say(r.ok ? T.saved : SH.errorMessage(r.body, T.unknown), r.ok ? "ok" : "error");
+  });
   onSubmit("f-outcome", async (f) => {
     const r = await SH.request("PATCH", base, formData(f));
     say(r.ok ? T.saved : SH.errorMessage(r.body, T.unknown), r.ok ? "ok" : "error");
