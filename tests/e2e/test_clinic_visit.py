@@ -108,6 +108,15 @@ async def test_a_doctor_records_a_full_visit_closes_it_and_the_signed_pdf_verifi
     await drug.fill(first)
     await page.locator("#f-prescriptions button").click()
     await _saved(page, "l-prescriptions", 1)
+    notes = page.locator("#f-notes")
+    await notes.locator("[name=text]").fill("Sốt cao 3 ngày, đau đầu")
+    await notes.locator("button").click()
+    await _saved(page, "l-notes", 1)
+    answers = ["Sốt cao 3 ngày, đau đầu, đau mỏi người", "Bổ sung triệu chứng"]
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept(answers.pop(0))))
+    await page.locator("#l-notes li button", has_text="Sửa").click()
+    await page.wait_for_function(
+        "() => document.getElementById('l-notes').textContent.includes('(v2)')")
     await _shot(page, "2-recorded")
 
     await page.click("#close-sign")

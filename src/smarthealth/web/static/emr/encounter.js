@@ -31,9 +31,38 @@
     return out;
   }
 
+  async function withdraw(entry) {
+    const reason = window.prompt(T.withdraw_reason);
+    if (!reason) return;
+    const r = await SH.request("POST", `/api/emr/entries/${entry.entry_id}/entered-in-error`,
+                               { reason });
+    say(r.ok ? T.withdrawn : SH.errorMessage(r.body, T.unknown), r.ok ? "ok" : "error");
+    await loadRecord();
+  }
+
+  async function amendNote(entry) {
+    const text = window.prompt(T.amend_text, entry.data.text);
+    if (text === null || text === entry.data.text) return;
+    const reason = window.prompt(T.amend_reason);
+    if (!reason) return;
+    const r = await SH.request("PUT", `/api/emr/entries/${entry.entry_id}`,
+                               { data: { section: entry.data.section, text }, reason });
+    say(r.ok ? T.saved : SH.errorMessage(r.body, T.unknown), r.ok ? "ok" : "error");
+    await loadRecord();
+  }
+
+  /** One line per current entry, with "entered in error" (and "amend" for notes). */
   function list(idName, entries, render) {
-    document.getElementById(idName).replaceChildren(
-      ...entries.map((e) => SH.el("li", { text: render(e) })));
+    document.getElementById(idName).replaceChildren(...entries.map((e) => {
+      const buttons = [SH.el("button", { type: "button", class: "link-button", text: T.withdraw,
+                                         title: T.withdraw, onclick: () => withdraw(e) })];
+      if (e.kind === "note") {
+        buttons.unshift(SH.el("button", { type: "button", class: "link-button", text: T.amend,
+                                          onclick: () => amendNote(e) }));
+      }
+      const version = e.version > 1 ? ` (v${e.version})` : "";
+      return SH.el("li", {}, [SH.el("span", { text: render(e) + version }), ...buttons]);
+    }));
   }
 
   async function loadHeader() {
@@ -62,7 +91,8 @@
     const rec = r.body;
     list("l-vitals", rec.vitals, (e) => Object.entries(e.data)
       .filter(([, v]) => v !== null).map(([k, v]) => `${T.vitals[k] || k} ${v}`).join(" · "));
-    list("l-notes", rec.notes, (e) => `${e.data.section}: ${e.data.text}`);
+    list("l-notes", rec.notes, (e) => `${T.sections[e.data.section] || e.data.section}: ` +
+      e.data.text);
     list("l-diagnoses", rec.diagnoses, (e) =>
       `${e.code} ${e.data.title_vi || ""}${e.data.main ? " (" + T.main + ")" : ""}`);
     list("l-orders", rec.orders, (e) => `${e.code} ${e.data.name || ""}`);
