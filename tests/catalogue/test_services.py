@@ -8,7 +8,7 @@ import pytest
 
 from smarthealth.catalogue import imports, service
 from smarthealth.core.audit import Actor
-from smarthealth.core.errors import InvalidInput
+from smarthealth.core.errors import InvalidInput, NotFound
 
 ACTOR = Actor(name="test", role="operator")
 
@@ -51,3 +51,12 @@ async def test_search_without_accents_and_by_kind(session, make_facility) -> Non
     assert [s.code for s in xray] == ["18.0119.0028"]
     labs = await service.search_services(session, facility_code="01001", kinds=["lab"])
     assert labs and all(s.kind == "lab" for s in labs)
+
+
+async def test_get_service_by_exact_code(session, make_facility) -> None:
+    await make_facility(code="01001")
+    await imports.load_services(session, facility_code="01001", actor=ACTOR)
+    found = await service.get_service(session, facility_code="01001", code="02.1896")
+    assert (found.code, found.kind) == ("02.1896", "exam")
+    with pytest.raises(NotFound):
+        await service.get_service(session, facility_code="01001", code="02.18")

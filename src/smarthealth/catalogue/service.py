@@ -209,3 +209,15 @@ async def search_services(session: AsyncSession, *, facility_code: str, q: str =
     found = [s for s in services if hit(s)]
     found.sort(key=lambda s: (not (code and s.code.startswith(code)), s.kind, s.name))
     return found[:max(1, min(limit, MAX_LIMIT * 2))]
+
+
+async def get_service(session: AsyncSession, *, facility_code: str, code: str) -> ServiceOut:
+    """One active service of a facility's price list by its exact code."""
+    for item in await registry_catalog.services_of_facility(session,
+                                                            facility_code=facility_code):
+        if item.code == code.strip():
+            return item
+    raise NotFound(f"No service {code} in the price list of facility {facility_code}.",
+                   f"Không có dịch vụ {code} trong bảng giá của cơ sở {facility_code}.",
+                   details={"code": code, "facility_code": facility_code},
+                   code="unknown_service")
