@@ -41,3 +41,21 @@ def qr_text(cccd: str, name: str, birth: str, sex: str, address: str = "Hà Nộ
     """The CCCD card QR: cccd|old id|name|ddmmyyyy|sex|address|issue date (ddmmyyyy)."""
     y, m, d = birth.split("-")
     return f"{cccd}||{name}|{d}{m}{y}|{SEX_VI.get(sex, 'Nam')}|{address}|01012022"
+
+
+def psql(sql: str) -> None:
+    """Run one statement on the local PostgreSQL test database."""
+    import subprocess
+
+    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", sql],
+                   check=False)
+
+
+def stop(procs: list, schema: str = "") -> None:
+    """Terminate the benchmark's subprocesses and drop its PostgreSQL schema, if any."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=20)
+    if schema:
+        psql(f'DROP SCHEMA "{schema}" CASCADE')

@@ -28,7 +28,16 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CLI, PG_URL, free_port, percentile, qr_text, wait_http  # noqa: E402
+from common import (  # noqa: E402
+    CLI,
+    PG_URL,
+    free_port,
+    percentile,
+    psql,
+    qr_text,
+    stop,
+    wait_http,
+)
 
 FACILITY = "01013"
 LAB = "22.0120.1370"  # complete blood count, in the seeded price list
@@ -171,8 +180,7 @@ def main() -> None:
     if args.postgres:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         env.update(SMARTHEALTH_DATABASE_URL=PG_URL, SMARTHEALTH_DATABASE_SCHEMA=schema)
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c",
-                        f'CREATE SCHEMA "{schema}"'], check=True)
+        psql(f'CREATE SCHEMA "{schema}"')
     sim_port, app_port = free_port(), free_port()
     env["SMARTHEALTH_BHXH_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
     procs: list[subprocess.Popen] = []
@@ -198,13 +206,7 @@ def main() -> None:
         results.update(asyncio.run(_read_path(base, person_id, args.reads)))
         print(json.dumps(results))
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=20)
-        if schema:
-            subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test",
-                            "-c", f'DROP SCHEMA "{schema}" CASCADE'], check=False)
+        stop(procs, schema)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,16 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CLI, PG_URL, free_port, percentile, qr_text, wait_http  # noqa: E402
+from common import (  # noqa: E402
+    CLI,
+    PG_URL,
+    free_port,
+    percentile,
+    psql,
+    qr_text,
+    stop,
+    wait_http,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,8 +117,7 @@ def main() -> None:
     if args.postgres:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         env.update(SMARTHEALTH_DATABASE_URL=PG_URL, SMARTHEALTH_DATABASE_SCHEMA=schema)
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c",
-                        f'CREATE SCHEMA "{schema}"'], check=True)
+        psql(f'CREATE SCHEMA "{schema}"')
     else:
         env["SMARTHEALTH_DATABASE_URL"] = ""
     sim_port, app_port = free_port(), free_port()
@@ -165,13 +173,7 @@ def main() -> None:
         results["eligibility_cached_p99_ms"] = cached["p99_ms"]
         print(json.dumps(results))
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=20)
-        if schema:
-            subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test",
-                            "-c", f'DROP SCHEMA "{schema}" CASCADE'], check=False)
+        stop(procs, schema)
 
 
 if __name__ == "__main__":
