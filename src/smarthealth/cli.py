@@ -183,6 +183,12 @@ def _register_domain_commands() -> None:
     main.add_command(bhxh_sim)
     main.add_command(pki_group)
     main.add_command(catalogue)
+    from smarthealth.analytics.cli import load_commands as analytics_commands
+    from smarthealth.claims.cli import load_commands as claims_commands
+
+    main.add_command(claims_commands())
+    for group in analytics_commands():
+        main.add_command(group)
 
 
 _register_domain_commands()

@@ -2,7 +2,8 @@
 
 import importlib
 
-DOMAINS_WITH_MODELS = ("core", "registry", "identity", "insurance", "reception", "catalogue", "emr")
+DOMAINS_WITH_MODELS = ("core", "registry", "identity", "insurance", "reception", "catalogue", "emr",
+                       "claims", "analytics")
 
 
 def import_all_models() -> None:

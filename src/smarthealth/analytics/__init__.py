@@ -1,0 +1,1 @@
+"""The health department's view: Parquet extract, DuckDB dashboards, outbreak surveillance."""

@@ -1,0 +1,1 @@
+"""Surveillance alarms (being built)."""

@@ -1,0 +1,5 @@
+"""Analytics API (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/analytics", tags=["analytics"])

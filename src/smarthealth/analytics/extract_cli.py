@@ -1,0 +1,1 @@
+"""Analytics commands (being built)."""

@@ -1,0 +1,3 @@
+"""Claims tables."""
+
+from smarthealth.claims import submission_models  # noqa: F401  (submission log tables)

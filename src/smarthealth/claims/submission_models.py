@@ -1,0 +1,1 @@
+"""Submissions to the BHXH gateway and the Hanoi hub, kept for reconciliation."""

@@ -1,0 +1,1 @@
+"""Commands of `smarthealth claims` (being built)."""
