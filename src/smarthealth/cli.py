@@ -177,9 +177,10 @@ def _register_domain_commands() -> None:
     from smarthealth.catalogue.cli import catalogue
     from smarthealth.emr.pki_cli import pki_group
     from smarthealth.insurance.cli import bhxh_sim
-    from smarthealth.synth.cli import seed
+    from smarthealth.synth.cli import seed, synth_group
 
     main.add_command(seed)
+    main.add_command(synth_group)
     main.add_command(bhxh_sim)
     main.add_command(pki_group)
     main.add_command(catalogue)

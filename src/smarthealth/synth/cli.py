@@ -64,3 +64,40 @@ def seed(people: int, seed_value: int, as_of: datetime | None, if_empty: bool, c
                 + ", ".join(f"{user} ({role})" for user, role, _, _ in DEMO_ACCOUNTS))
 
     click.echo(run(_seed()))
+
+
+@click.group("synth")
+def synth_group() -> None:
+    """Synthetic data written straight to files (no database)."""
+
+
+@synth_group.command("history")
+@click.option("--years", default=2, type=click.IntRange(min=1), show_default=True)
+@click.option("--visits-per-day", "visits_per_day", default=5000.0,
+              type=click.FloatRange(min=0), show_default=True,
+              help="average visits per day across the city")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False),
+              help="Parquet root (default: the analytics directory, SMARTHEALTH_ANALYTICS_DIR)")
+@click.option("--seed", "seed_value", default=1, type=int, show_default=True)
+@click.option("--start", default=None, type=click.DateTime(["%Y-%m-%d"]),
+              help="first day (default: the first of this month, `years` years ago)")
+@click.option("--outbreaks", default=10, type=click.IntRange(min=0), show_default=True,
+              help="injected outbreaks, listed in truth.csv")
+@click.option("--jobs", default=2, type=click.IntRange(min=1), show_default=True,
+              help="months drawn in parallel processes")
+def history_command(years: int, visits_per_day: float, out: str | None, seed_value: int,
+                    start: datetime | None, outbreaks: int, jobs: int) -> None:
+    """Write a multi-year synthetic visit history to Parquet (visits, diagnoses, admissions)."""
+    from pathlib import Path
+
+    from smarthealth.analytics.config import get_analytics_settings
+    from smarthealth.analytics.synth_history import write_history
+
+    root = Path(out) if out else get_analytics_settings().root()
+    result = write_history(out=root, years=years, visits_per_day=visits_per_day,
+                           seed=seed_value, start=start.date() if start else None,
+                           outbreaks=outbreaks, jobs=jobs, progress=True)
+    click.echo(f"{result.visits:,} visits and {result.diagnoses:,} diagnoses in "
+               f"{result.months} months written to {result.out} in {result.seconds:.1f} s "
+               f"({result.rows_per_second:,.0f} rows/s); {result.outbreaks} injected "
+               f"outbreaks in {result.out / 'truth.csv'}")
