@@ -1,0 +1,318 @@
+"""XML 130 files: the GIAMDINHHS envelope and the XML0 check-in file, written and read.
+
+Writing is plain string building driven by the field table (fast; text is escaped); reading
+uses lxml and tolerates any vendor's style: CDATA, namespaces and prefixes, whitespace,
+comments, inner files base64-encoded or inline. Layout: xml130.md §2 and FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+
+from lxml import etree
+
+from smarthealth.claims import fields
+from smarthealth.claims.episode import CheckIn, Episode, Problem, ReadResult
+
+__all__ = ["CheckIn", "Episode", "Problem", "ReadResult", "checkin_xml", "envelope_xml",
+           "envelopes_xml", "fmt_amount", "fmt_date8", "fmt_datetime12", "fmt_quantity",
+           "inner_xml", "read"]
+
+HEADER = '<?xml version="1.0" encoding="utf-8"?>'
+_SPECIAL = re.compile(r"[&<>\r]")
+_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
+                          remove_comments=True, remove_pis=True, load_dtd=False)
+
+# Number and date formatting (exporter and validator agree; xml130.md §3)
+
+_CENT, _MILLI = Decimal("0.01"), Decimal("0.001")
+
+
+def _fmt(value: Decimal | int | str, step: Decimal) -> str:
+    if isinstance(value, int):
+        return str(value)
+    text = format(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_amount(value: Decimal | int | str) -> str:
+    """Money: at most 2 decimals, "." separator, no trailing zeros ("150000", "1234.25")."""
+    return _fmt(value, _CENT)
+
+
+def fmt_quantity(value: Decimal | int | str) -> str:
+    """SO_LUONG and unit prices: at most 3 decimals ("0.5", "12.125")."""
+    return _fmt(value, _MILLI)
+
+
+def fmt_datetime12(value: datetime) -> str:
+    """yyyymmddHHMM in Asia/Ho_Chi_Minh (a naive datetime is taken as UTC)."""
+    if value.tzinfo is None:
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(fields.TZ).strftime("%Y%m%d%H%M")
+
+
+def fmt_date8(value: date) -> str:
+    """yyyymmdd."""
+    return value.strftime("%Y%m%d")
+
+
+# Writing
+
+
+def _escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+@cache
+def _tags(table: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    names = fields.field_names(table)
+    return (names, tuple(f"<{n}>" for n in names), tuple(f"</{n}>" for n in names),
+            tuple(f"<{n}/>" for n in names))
+
+
+def _record(table: str, tag: str, record: dict[str, str]) -> str:
+    names, opens, closes, empties = _tags(table)
+    values = [record.get(n, "") for n in names]
+    if _SPECIAL.search("\x00".join(values)):
+        values = [_escape(v) if v else v for v in values]
+    body = "".join([o + v + c if v else e
+                    for v, o, c, e in zip(values, opens, closes, empties, strict=True)])
+    return f"<{tag}>{body}</{tag}>"
+
+
+def inner_xml(table: str, records: list[dict[str, str]]) -> str:
+    """The inner XML document of one table (XML0 … XML5) as text."""
+    spec = fields.roots().get(table)
+    if spec is None or not spec.record:
+        raise ValueError(f"No known XML layout for {table}")
+    rows = "".join([_record(table, spec.record, r) for r in records])
+    if not spec.list:
+        text = f"{HEADER}{rows}"
+    else:
+        text = f"{HEADER}<{spec.root}><{spec.list}>{rows}</{spec.list}></{spec.root}>"
+    return _INVALID.sub("", text) if _INVALID.search(text) else text
+
+
+def _hoso(episode: Episode) -> str:
+    parts = []
+    for table in fields.EPISODE_TABLES:
+        records = episode.tables.get(table)
+        if not records:
+            continue
+        encoded = base64.b64encode(inner_xml(table, records).encode("utf-8")).decode("ascii")
+        parts.append(f"<FILEHOSO><LOAIHOSO>{table}</LOAIHOSO>"
+                     f"<NOIDUNGFILE>{encoded}</NOIDUNGFILE></FILEHOSO>")
+    return "<HOSO>" + "".join(parts) + "</HOSO>"
+
+
+def envelopes_xml(episodes: list[Episode], *, created: date) -> bytes:
+    """One GIAMDINHHS with several HOSO (TT 48/2017 allows it; the gateway wants one)."""
+    facility = _escape(episodes[0].facility_code if episodes else "")
+    hoso = "".join([_hoso(e) for e in episodes])
+    return (f"{HEADER}\n<GIAMDINHHS><THONGTINDONVI><MACSKCB>{facility}</MACSKCB>"
+            f"</THONGTINDONVI><THONGTINHOSO><NGAYLAP>{fmt_date8(created)}</NGAYLAP>"
+            f"<SOLUONGHOSO>{len(episodes)}</SOLUONGHOSO><DANHSACHHOSO>{hoso}</DANHSACHHOSO>"
+            f"</THONGTINHOSO><CHUKYDONVI/></GIAMDINHHS>\n").encode()
+
+
+def envelope_xml(episode: Episode, *, created: date) -> bytes:
+    """GIAMDINHHS with one HOSO; inner files UTF-8 + base64; an empty CHUKYDONVI to sign."""
+    return envelopes_xml([episode], created=created)
+
+
+def checkin_xml(checkin: CheckIn) -> bytes:
+    """The XML0 check-in file: CHI_TIEU_TRANG_THAI_KCB with an empty CHUKYDONVI sibling."""
+    spec = fields.roots()["XML0"]
+    rows = "".join([_record("XML0", spec.record, r) for r in checkin.records])
+    text = (f"{HEADER}\n<{spec.root}><{spec.list}>{rows}</{spec.list}><CHUKYDONVI/>"
+            f"</{spec.root}>\n")
+    return (_INVALID.sub("", text) if _INVALID.search(text) else text).encode("utf-8")
+
+
+# Reading
+
+
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag[tag.index("}") + 1:] if tag[:1] == "{" else tag
+
+
+def _children(element: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in element if _local(c.tag) == name]
+
+
+def _text(element: etree._Element | None) -> str:
+    if element is None:
+        return ""
+    return (element.text or "").strip()
+
+
+def _problem(code: str, vi: str, en: str, *, table: str = "", field: str = "", record: int = 0,
+             ma_lk: str = "", value: str = "", hoso: int = 0,
+             severity: str = "error") -> Problem:
+    return Problem(table=table, field=field, record=record, ma_lk=ma_lk, code=code,
+                   message_vi=vi, message_en=en, value=value, severity=severity, hoso=hoso)
+
+
+def _records(table: str, root: etree._Element, hoso: int,
+             problems: list[Problem]) -> list[dict[str, str]]:
+    spec = fields.roots()[table]
+    if _local(root.tag) != spec.root:
+        problems.append(_problem(
+            "wrong_root", f"Bảng {table}: phần tử gốc {_local(root.tag)}, cần {spec.root}.",
+            f"{table}: root element {_local(root.tag)}, expected {spec.root}.",
+            table=table, value=_local(root.tag), hoso=hoso))
+    if not spec.list and _local(root.tag) == spec.record:
+        elements = [root]
+    elif spec.list:
+        elements = [r for w in _children(root, spec.list) for r in _children(w, spec.record)]
+    else:
+        elements = []
+    if not elements:
+        elements = [e for e in root.iter() if _local(e.tag) == spec.record]
+    template = fields.empty_record(table)
+    out = []
+    for index, element in enumerate(elements, start=1):
+        record = dict(template)
+        for child in element:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            if tag[0] == "{":
+                tag = tag[tag.index("}") + 1:]
+            text = child.text
+            text = text.strip() if text else ""
+            if tag in record:
+                if record[tag] and text:
+                    problems.append(_problem(
+                        "repeated_field", f"Trường {tag} xuất hiện nhiều lần.",
+                        f"Field {tag} appears more than once.", table=table, field=tag,
+                        record=index, ma_lk=record.get("MA_LK", ""), value=text, hoso=hoso))
+                    continue
+                record[tag] = text
+            else:
+                problems.append(_problem(
+                    "unknown_field", f"Trường {tag} không có trong bảng {table} (QĐ 4750).",
+                    f"Field {tag} is not in table {table} (QĐ 4750).", table=table,
+                    field=tag, record=index, value=text, hoso=hoso, severity="warning"))
+        out.append(record)
+    return out
+
+
+def _inner(content: etree._Element, table: str, hoso: int,
+           problems: list[Problem]) -> etree._Element | None:
+    inline = [c for c in content if isinstance(c.tag, str)]
+    if inline:
+        return inline[0]
+    try:
+        raw = base64.b64decode("".join((content.text or "").split()), validate=True)
+    except (binascii.Error, ValueError):
+        problems.append(_problem(
+            "bad_base64", f"NOIDUNGFILE của {table} không phải base64 hợp lệ.",
+            f"NOIDUNGFILE of {table} is not valid base64.", table=table, hoso=hoso))
+        return None
+    try:
+        return etree.fromstring(raw, _PARSER)
+    except etree.XMLSyntaxError as error:
+        problems.append(_problem(
+            "bad_inner_xml", f"Tệp {table} bên trong không phải XML hợp lệ: {error}.",
+            f"The inner {table} file is not well-formed XML: {error}.", table=table,
+            hoso=hoso))
+        return None
+
+
+def _read_hoso(element: etree._Element, facility: str, hoso: int,
+               result: ReadResult) -> None:
+    problems = result.problems
+    tables: dict[str, list[dict[str, str]]] = {}
+    for item in _children(element, "FILEHOSO"):
+        loai = _text(next(iter(_children(item, "LOAIHOSO")), None)).upper()
+        content = next(iter(_children(item, "NOIDUNGFILE")), None)
+        if loai not in fields.roots():
+            problems.append(_problem(
+                "unsupported_table", f"Không đọc được bảng {loai or '(trống)'}.",
+                f"Table {loai or '(empty)'} is not read by this version.", table=loai,
+                hoso=hoso, severity="warning" if loai in fields.TABLES else "error"))
+            continue
+        if content is None:
+            problems.append(_problem("missing_content", f"{loai}: thiếu NOIDUNGFILE.",
+                                     f"{loai}: NOIDUNGFILE is missing.", table=loai,
+                                     hoso=hoso))
+            continue
+        root = _inner(content, loai, hoso, problems)
+        if root is None:
+            continue
+        records = _records(loai, root, hoso, problems)
+        if loai == "XML0":
+            result.checkins.append(CheckIn(facility_code=facility, records=records))
+            continue
+        if loai in tables:
+            problems.append(_problem(
+                "repeated_table", f"Bảng {loai} xuất hiện nhiều lần trong một hồ sơ.",
+                f"Table {loai} appears more than once in one HOSO.", table=loai, hoso=hoso))
+            tables[loai].extend(records)
+        else:
+            tables[loai] = records
+    result.episodes.append(Episode(facility_code=facility, tables=tables))
+
+
+def _read_envelope(root: etree._Element, result: ReadResult) -> None:
+    unit = next(iter(_children(root, "THONGTINDONVI")), None)
+    facility = _text(next(iter(_children(unit, "MACSKCB")), None)) if unit is not None else ""
+    info = next(iter(_children(root, "THONGTINHOSO")), None)
+    if info is None:
+        result.problems.append(_problem("missing_element", "Thiếu THONGTINHOSO.",
+                                        "THONGTINHOSO is missing."))
+        return
+    listing = next(iter(_children(info, "DANHSACHHOSO")), None)
+    elements = _children(listing, "HOSO") if listing is not None else []
+    for index, element in enumerate(elements, start=1):
+        _read_hoso(element, facility, index, result)
+    count = _text(next(iter(_children(info, "SOLUONGHOSO")), None))
+    if count and count != str(len(elements)):
+        result.problems.append(_problem(
+            "count_mismatch", f"SOLUONGHOSO = {count} nhưng tệp có {len(elements)} hồ sơ.",
+            f"SOLUONGHOSO = {count} but the file holds {len(elements)} HOSO.",
+            field="SOLUONGHOSO", value=count))
+    if not elements:
+        result.problems.append(_problem("no_episode", "Tệp không có hồ sơ (HOSO) nào.",
+                                        "The file holds no HOSO."))
+
+
+def read(data: bytes) -> ReadResult:
+    """Episodes, check-ins and reading problems of one XML 130 file (any vendor's style)."""
+    result = ReadResult()
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except (etree.XMLSyntaxError, ValueError) as error:
+        result.problems.append(_problem(
+            "not_xml", f"Tệp không phải XML hợp lệ: {error}.",
+            f"The file is not well-formed XML: {error}."))
+        return result
+    name = _local(root.tag)
+    if name == "GIAMDINHHS":
+        _read_envelope(root, result)
+    elif name == fields.roots()["XML0"].root:
+        records = _records("XML0", root, 0, result.problems)
+        facility = records[0].get("MA_CSKCB", "") if records else ""
+        result.checkins.append(CheckIn(facility_code=facility, records=records))
+    else:
+        result.problems.append(_problem(
+            "unknown_root",
+            f"Phần tử gốc {name} không phải GIAMDINHHS hay CHI_TIEU_TRANG_THAI_KCB.",
+            f"Root element {name} is neither GIAMDINHHS nor CHI_TIEU_TRANG_THAI_KCB.",
+            value=name))
+    return result
