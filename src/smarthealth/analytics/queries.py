@@ -1,0 +1,264 @@
+"""The department's dashboard queries: plain functions over a DuckDB connection whose views
+(visits, diagnoses, prescriptions, population, beds) read the Parquet extract.
+
+Every query takes the same Filters, binds every value as a parameter, and returns columns and
+rows. DASHBOARD_QUERIES maps chart names to the functions (the API and bench/analytics.py use it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+AGE_GROUPS = ("0-4", "5-14", "15-24", "25-49", "50-64", "65+")
+SEXES = ("male", "female")
+TOP_DIAGNOSES_PER_GROUP = 5
+HANOI_OFFSET_US = 7 * 3600 * 1_000_000  # Asia/Ho_Chi_Minh is UTC+7 all year (no DST)
+DAY_US = 86_400 * 1_000_000
+QUANTILE_SAMPLE_ROWS = 2_000_000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard's filter form selects; None means "all"."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    facility: str | None = None
+    ward: int | None = None
+    age_group: str | None = None
+    sex: str | None = None
+
+
+@dataclass
+class Result:
+    """A chart's data: column names and rows of plain values."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+@dataclass
+class _Where:
+    clauses: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, clause: str, **params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.update(params)
+
+    def sql(self) -> str:
+        return ("WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+
+
+def _where(filters: Filters, *, dates: bool = True, facility: bool = True,
+           extra: str | None = None) -> _Where:
+    """The WHERE clause of the filters over a table with the visit columns."""
+    where = _Where()
+    if extra:
+        where.add(extra)
+    if dates and filters.date_from is not None:
+        where.add("visit_date >= $date_from", date_from=filters.date_from)
+    if dates and filters.date_to is not None:
+        where.add("visit_date <= $date_to", date_to=filters.date_to)
+    if facility and filters.facility is not None:
+        where.add("facility_code = $facility", facility=filters.facility)
+    if filters.ward is not None:
+        where.add("ward_code = $ward", ward=filters.ward)
+    if filters.age_group is not None:
+        where.add("age_group = $age_group", age_group=filters.age_group)
+    if filters.sex is not None:
+        where.add("sex = $sex", sex=filters.sex)
+    return where
+
+
+def _run(conn: Any, sql: str, params: dict[str, Any]) -> Result:
+    cursor = conn.execute(sql, params) if params else conn.execute(sql)
+    columns = [d[0] for d in cursor.description]
+    return Result(columns=columns, rows=[tuple(r) for r in cursor.fetchall()])
+
+
+def visits_per_day(conn: Any, filters: Filters) -> Result:
+    """Visits per Hanoi calendar day."""
+    where = _where(filters)
+    return _run(conn, f"SELECT visit_date AS day, count(*) AS visits FROM visits {where.sql()} "
+                      "GROUP BY visit_date ORDER BY visit_date", where.params)
+
+
+def visits_per_facility(conn: Any, filters: Filters) -> Result:
+    """Visits per facility, busiest first."""
+    where = _where(filters)
+    return _run(conn, "SELECT facility_code, count(*) AS visits FROM visits "
+                      f"{where.sql()} GROUP BY facility_code ORDER BY visits DESC, facility_code",
+                where.params)
+
+
+def visits_per_ward(conn: Any, filters: Filters) -> Result:
+    """Visits per patient's residence ward (NULL: ward unknown), busiest first."""
+    where = _where(filters)
+    return _run(conn, "SELECT ward_code, count(*) AS visits FROM visits "
+                      f"{where.sql()} GROUP BY ward_code ORDER BY visits DESC, ward_code",
+                where.params)
+
+
+def _quantile_sample(conn: Any) -> str:
+    """A SAMPLE clause keeping about QUANTILE_SAMPLE_ROWS visits when the extract is larger
+    (exact percentiles sort every value: seconds on 100 million rows); "" otherwise."""
+    total = conn.execute("SELECT count(*) FROM visits").fetchone()[0]
+    if total <= QUANTILE_SAMPLE_ROWS:
+        return ""
+    return f"USING SAMPLE {100.0 * QUANTILE_SAMPLE_ROWS / total:.6f}% (system, 7)"
+
+
+def waiting_times(conn: Any, filters: Filters) -> Result:
+    """Kiosk check-in duration (seconds) and wait from ticket to call (minutes), p50 and p90
+    (exact up to QUANTILE_SAMPLE_ROWS visits, else on a repeatable uniform sample of blocks)."""
+    where = _where(filters)
+    return _run(conn, f"""
+        SELECT facility_code,
+               round(quantile_cont(checkin_ms, 0.5) / 1000.0, 2) AS checkin_p50_s,
+               round(quantile_cont(checkin_ms, 0.9) / 1000.0, 2) AS checkin_p90_s,
+               round(quantile_cont(wait_minutes, 0.5), 1) AS wait_p50_min,
+               round(quantile_cont(wait_minutes, 0.9), 1) AS wait_p90_min
+        FROM (SELECT facility_code, ward_code, age_group, sex, visit_date, checkin_ms,
+                     wait_minutes FROM visits {_quantile_sample(conn)})
+        {where.sql()}
+        GROUP BY facility_code ORDER BY facility_code""", where.params)
+
+
+def insured_share(conn: Any, filters: Filters) -> Result:
+    """Share of visits whose BHYT coverage was verified valid, per facility."""
+    where = _where(filters)
+    return _run(conn, f"""
+        SELECT facility_code, count(*) AS visits,
+               count(*) FILTER (WHERE insured) AS insured_visits,
+               round(count(*) FILTER (WHERE insured) / count(*), 4) AS insured_share
+        FROM visits {where.sql()}
+        GROUP BY facility_code ORDER BY facility_code""", where.params)
+
+
+def population_coverage(conn: Any, filters: Filters) -> Result:
+    """BHYT coverage of the seeded population per ward (date and facility do not apply)."""
+    where = _where(filters, dates=False, facility=False)
+    return _run(conn, f"""
+        SELECT ward_code, sum(persons) AS persons, sum(insured_persons) AS insured_persons,
+               round(sum(insured_persons) / nullif(sum(persons), 0), 4) AS coverage
+        FROM population {where.sql()}
+        GROUP BY ward_code ORDER BY ward_code""", where.params)
+
+
+def top_diagnoses(conn: Any, filters: Filters) -> Result:
+    """The most frequent main diagnoses (3-character ICD-10) per ward and age group."""
+    where = _where(filters, extra="icd3 IS NOT NULL")
+    where.params["top"] = TOP_DIAGNOSES_PER_GROUP
+    return _run(conn, f"""
+        SELECT ward_code, age_group, icd3, visits, rank FROM (
+            SELECT ward_code, age_group, icd3, count(*) AS visits,
+                   row_number() OVER (PARTITION BY ward_code, age_group
+                                      ORDER BY count(*) DESC, icd3) AS rank
+            FROM visits {where.sql()}
+            GROUP BY ward_code, age_group, icd3)
+        WHERE rank <= $top
+        ORDER BY ward_code NULLS LAST, age_group, rank""", where.params)
+
+
+def admissions_occupancy(conn: Any, filters: Filters) -> Result:
+    """Admissions, discharges and occupied beds per day (midnight census: admitted on or before
+    the day and not yet discharged on it), against the beds of the facility or of the city."""
+    where = _where(filters, dates=False, extra="admitted")
+    if filters.date_to is not None:
+        where.add("visit_date <= $date_to", date_to=filters.date_to)
+    beds = _Where()
+    if filters.facility is not None:
+        beds.add("facility_code = $facility", facility=filters.facility)
+    params = {**where.params, **beds.params, "offset": HANOI_OFFSET_US, "day": DAY_US,
+              "lo": filters.date_from, "hi": filters.date_to}
+    return _run(conn, f"""
+        WITH stays AS (
+            SELECT visit_date AS admit_day,
+                   DATE '1970-01-01' + CAST((epoch_us(discharged_at) + $offset) // $day
+                                            AS INTEGER) AS discharge_day
+            FROM visits {where.sql()}),
+        moves AS (
+            SELECT admit_day AS day, count(*) AS admissions, 0 AS discharges
+            FROM stays GROUP BY admit_day
+            UNION ALL
+            SELECT discharge_day, 0, count(*) FROM stays
+            WHERE discharge_day IS NOT NULL GROUP BY discharge_day),
+        daily AS (
+            SELECT day, sum(admissions) AS admissions, sum(discharges) AS discharges
+            FROM moves GROUP BY day),
+        span AS (
+            SELECT min(day) AS first_day, coalesce(CAST($hi AS DATE), max(day)) AS last_day
+            FROM daily),
+        days AS (
+            SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE)
+                   AS day FROM span WHERE first_day IS NOT NULL),
+        census AS (
+            SELECT days.day, coalesce(daily.admissions, 0) AS admissions,
+                   coalesce(daily.discharges, 0) AS discharges,
+                   sum(coalesce(daily.admissions, 0) - coalesce(daily.discharges, 0))
+                       OVER (ORDER BY days.day) AS occupied
+            FROM days LEFT JOIN daily USING (day)),
+        capacity AS (SELECT sum(beds) AS beds FROM beds {beds.sql()})
+        SELECT day, CAST(admissions AS BIGINT) AS admissions,
+               CAST(discharges AS BIGINT) AS discharges, CAST(occupied AS BIGINT) AS occupied,
+               CAST(capacity.beds AS BIGINT) AS beds,
+               round(occupied / nullif(capacity.beds, 0), 4) AS occupancy
+        FROM census, capacity
+        WHERE $lo IS NULL OR day >= CAST($lo AS DATE)
+        ORDER BY day""", params)
+
+
+Query = Callable[[Any, Filters], Result]
+
+DASHBOARD_QUERIES: dict[str, Query] = {
+    "visits_per_day": visits_per_day,
+    "visits_per_facility": visits_per_facility,
+    "visits_per_ward": visits_per_ward,
+    "waiting_times": waiting_times,
+    "insured_share": insured_share,
+    "population_coverage": population_coverage,
+    "top_diagnoses": top_diagnoses,
+    "admissions_occupancy": admissions_occupancy,
+}
+
+
+# Columns of each dataset when it has no file yet (the contract's minimum, SCHEMA.md).
+EMPTY_VIEWS = {
+    "visits": "visit_key VARCHAR, facility_code VARCHAR, ward_code INTEGER, patient_key VARCHAR, "
+              "sex VARCHAR, age_years SMALLINT, age_group VARCHAR, started_at TIMESTAMPTZ, "
+              "visit_date DATE, kind VARCHAR, insured BOOLEAN, main_icd VARCHAR, icd3 VARCHAR, "
+              "admitted BOOLEAN, discharged_at TIMESTAMPTZ, checkin_ms INTEGER, "
+              "wait_minutes DOUBLE",
+    "diagnoses": "visit_key VARCHAR, visit_date DATE, facility_code VARCHAR, ward_code INTEGER, "
+                 "sex VARCHAR, age_group VARCHAR, icd10 VARCHAR, icd3 VARCHAR, main BOOLEAN",
+    "prescriptions": "visit_key VARCHAR, visit_date DATE, facility_code VARCHAR, "
+                     "drug_code VARCHAR, active_ingredient VARCHAR, quantity DOUBLE",
+    "population": "ward_code INTEGER, sex VARCHAR, age_group VARCHAR, persons BIGINT, "
+                  "insured_persons BIGINT",
+    "beds": "facility_code VARCHAR, department_code VARCHAR, beds INTEGER",
+}
+
+
+def connect_parquet(root: Any) -> Any:
+    """A DuckDB connection with one view per dataset folder under root (Hive partitions), or an
+    empty view where the folder has no file yet. Used until analytics.store is available."""
+    conn = duckdb.connect()
+    for name, columns in EMPTY_VIEWS.items():
+        folder = Path(root) / name
+        if any(folder.rglob("*.parquet")):
+            pattern = str(folder / "**" / "*.parquet").replace("'", "''")
+            conn.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "
+                         "hive_partitioning = true, union_by_name = true)")
+        else:
+            conn.execute(f"CREATE TABLE {name} ({columns})")
+    return conn
