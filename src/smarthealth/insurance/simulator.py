@@ -376,6 +376,9 @@ def create_simulator_app(config: SimConfig | None = None, *,
         return JSONResponse({"maKetQua": body["maKetQua"], "dsLichSuKCB2025": []})
 
     _admin_routes(app, sim)
+    from smarthealth.claims.submit_sim import add_submission_routes  # claim files (XML 130)
+
+    add_submission_routes(app, sim)
     return app
 
 
