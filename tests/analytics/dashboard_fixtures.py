@@ -124,3 +124,32 @@ def build_small(root: Path) -> Path:
     write_snapshot(root, "population", POPULATION, SMALL_POPULATION)
     write_snapshot(root, "beds", BEDS, SMALL_BEDS)
     return root
+
+
+BASELINE = (2, 3, 2, 4, 3, 2, 3, 1, 2, 3)  # dengue cases a week, repeated
+
+
+def build_outbreak_history(root: Path, *, weeks: int = 20, outbreak_ward: int = 70,
+                           quiet_ward: int = 4, outbreak_cases: int = 25,
+                           last_monday: date = date(2026, 11, 16)) -> Path:
+    """Weekly dengue (A90) in two wards with a steady baseline, and an outbreak of
+    `outbreak_cases` in the last week in `outbreak_ward`; plus one hypertension visit a week."""
+    first = last_monday - timedelta(weeks=weeks - 1)
+    visits = []
+    for week in range(weeks):
+        monday = first + timedelta(weeks=week)
+        for ward in (quiet_ward, outbreak_ward):
+            cases = BASELINE[week % len(BASELINE)]
+            if ward == outbreak_ward and week == weeks - 1:
+                cases = outbreak_cases
+            for n in range(cases):
+                day = monday + timedelta(days=n % 6)
+                visits.append(visit_row(f"d{ward}-{week}-{n}", "01001", ward,
+                                        "male" if n % 2 else "female", "25-49", day,
+                                        main_icd="A90", checkin_ms=3000, wait_minutes=12.0))
+        visits.append(visit_row(f"h{week}", "01002", quiet_ward, "female", "65+", monday,
+                                main_icd="I10"))
+    write_visits(root, visits)
+    write_snapshot(root, "population", POPULATION, SMALL_POPULATION)
+    write_snapshot(root, "beds", BEDS, SMALL_BEDS)
+    return root
