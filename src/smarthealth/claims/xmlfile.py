@@ -76,20 +76,22 @@ def _escape(text: str) -> str:
 
 
 @cache
-def _tags(table: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _template(table: str, tag: str) -> tuple[tuple[str, ...], str]:
+    """Field names and a str.format template of one record (empty fields as <X></X>)."""
     names = fields.field_names(table)
-    return (names, tuple(f"<{n}>" for n in names), tuple(f"</{n}>" for n in names),
-            tuple(f"<{n}/>" for n in names))
+    body = "".join(f"<{n}>{{}}</{n}>" for n in names)
+    return names, f"<{tag}>{body}</{tag}>"
 
 
 def _record(table: str, tag: str, record: dict[str, str]) -> str:
-    names, opens, closes, empties = _tags(table)
-    values = [record.get(n, "") for n in names]
+    names, template = _template(table, tag)
+    if tuple(record) == names:
+        values = list(record.values())
+    else:
+        values = [record.get(n, "") for n in names]
     if _SPECIAL.search("\x00".join(values)):
         values = [_escape(v) if v else v for v in values]
-    body = "".join([o + v + c if v else e
-                    for v, o, c, e in zip(values, opens, closes, empties, strict=True)])
-    return f"<{tag}>{body}</{tag}>"
+    return template.format(*values)
 
 
 def inner_xml(table: str, records: list[dict[str, str]]) -> str:
@@ -184,32 +186,42 @@ def _records(table: str, root: etree._Element, hoso: int,
     if not elements:
         elements = [e for e in root.iter() if _local(e.tag) == spec.record]
     template = fields.empty_record(table)
+    size = len(template)
     out = []
     for index, element in enumerate(elements, start=1):
-        record = dict(template)
-        for child in element:
-            tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            if tag[0] == "{":
-                tag = tag[tag.index("}") + 1:]
-            text = child.text
-            text = text.strip() if text else ""
-            if tag in record:
-                if record[tag] and text:
-                    problems.append(_problem(
-                        "repeated_field", f"Trường {tag} xuất hiện nhiều lần.",
-                        f"Field {tag} appears more than once.", table=table, field=tag,
-                        record=index, ma_lk=record.get("MA_LK", ""), value=text, hoso=hoso))
-                    continue
-                record[tag] = text
-            else:
-                problems.append(_problem(
-                    "unknown_field", f"Trường {tag} không có trong bảng {table} (QĐ 4750).",
-                    f"Field {tag} is not in table {table} (QĐ 4750).", table=table,
-                    field=tag, record=index, value=text, hoso=hoso, severity="warning"))
-        out.append(record)
+        pairs = [(c.tag, c.text) for c in element]
+        found = dict(pairs)
+        record = {**template, **found}
+        if len(record) == size and len(found) == len(pairs):
+            out.append({k: v.strip() if v else "" for k, v in record.items()})
+        else:
+            out.append(_slow_record(table, template, pairs, index, hoso, problems))
     return out
+
+
+def _slow_record(table: str, template: dict[str, str], pairs: list[tuple[object, str | None]],
+                 index: int, hoso: int, problems: list[Problem]) -> dict[str, str]:
+    """A record with namespaced, repeated or unknown fields."""
+    record = dict(template)
+    for raw_tag, raw_text in pairs:
+        tag = _local(raw_tag)
+        if not tag:
+            continue
+        text = raw_text.strip() if raw_text else ""
+        if tag in record:
+            if record[tag] and text:
+                problems.append(_problem(
+                    "repeated_field", f"Trường {tag} xuất hiện nhiều lần.",
+                    f"Field {tag} appears more than once.", table=table, field=tag,
+                    record=index, ma_lk=record.get("MA_LK", ""), value=text, hoso=hoso))
+                continue
+            record[tag] = text
+        else:
+            problems.append(_problem(
+                "unknown_field", f"Trường {tag} không có trong bảng {table} (QĐ 4750).",
+                f"Field {tag} is not in table {table} (QĐ 4750).", table=table,
+                field=tag, record=index, value=text, hoso=hoso, severity="warning"))
+    return record
 
 
 def _inner(content: etree._Element, table: str, hoso: int,
@@ -218,7 +230,7 @@ def _inner(content: etree._Element, table: str, hoso: int,
     if inline:
         return inline[0]
     try:
-        raw = base64.b64decode("".join((content.text or "").split()), validate=True)
+        raw = binascii.a2b_base64(content.text or "")
     except (binascii.Error, ValueError):
         problems.append(_problem(
             "bad_base64", f"NOIDUNGFILE của {table} không phải base64 hợp lệ.",
@@ -226,7 +238,7 @@ def _inner(content: etree._Element, table: str, hoso: int,
         return None
     try:
         return etree.fromstring(raw, _PARSER)
-    except etree.XMLSyntaxError as error:
+    except (etree.XMLSyntaxError, ValueError) as error:
         problems.append(_problem(
             "bad_inner_xml", f"Tệp {table} bên trong không phải XML hợp lệ: {error}.",
             f"The inner {table} file is not well-formed XML: {error}.", table=table,
