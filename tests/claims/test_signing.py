@@ -35,7 +35,7 @@ def checkin() -> bytes:
     record.update(MA_LK="01001-20261120-0001", STT="1", MA_BN="BN001", HO_TEN="Nguyễn Văn An",
                   NGAY_SINH="199005030000", GIOI_TINH="1", MA_DOITUONG_KCB="1.1",
                   NGAY_VAO="202611200800", MA_LOAI_KCB="01", MA_CSKCB=FACILITY,
-                  MA_DICH_VU="02.1896", TEN_DICH_VU="Khám Nội")
+                  MA_DICH_VU="02.1896", TEN_DICH_VU="Khám Nội", NGAY_YL="202611200805")
     return checkin_xml(CheckIn(facility_code=FACILITY, records=[record]))
 
 

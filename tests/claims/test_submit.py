@@ -6,8 +6,6 @@ import base64
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -17,46 +15,19 @@ from sqlalchemy import func, select
 from smarthealth.claims import signing, submit
 from smarthealth.claims.config import ClaimsSettings
 from smarthealth.claims.submission_models import ClaimSubmission
-from smarthealth.claims.xmlfile import envelope_xml
 from smarthealth.core.audit import Actor
 from smarthealth.core.db import get_database
-from smarthealth.insurance.simserver import SimulatorServer
-from smarthealth.insurance.simulator import SimConfig, create_simulator_app
-from tests.claims.conftest import FACILITY, sample_episode
+from tests.claims.conftest import FACILITY
+from tests.claims.submission_fixtures import (  # noqa: F401 - fixtures
+    _claims_settings,
+    _claims_sim,
+    _claims_sim_server,
+    envelope,
+)
 from tests.claims.test_signing import checkin
 from tests.conftest import auth
 
 ACTOR = Actor(name="thungan", role="cashier", facility_code=FACILITY)
-
-
-@pytest.fixture(scope="module")
-def sim_server() -> Iterator[SimulatorServer]:
-    server = SimulatorServer(create_simulator_app(SimConfig())).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def sim(sim_server: SimulatorServer) -> Iterator[SimulatorServer]:
-    """The simulator with its switches reset."""
-    sim_server.simulator.config.outage = False
-    state = sim_server.app.state.claims_sim
-    state.forced, state.require_signature = None, True
-    state.transactions.clear()
-    sim_server.simulator.stats.clear()
-    yield sim_server
-
-
-@pytest.fixture
-def settings(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> ClaimsSettings:
-    chosen = ClaimsSettings(bhxh_base_url=sim.url, hub_base_url=sim.url,
-                            hub_auth_base_url=sim.url, timeout_seconds=2.0)
-    monkeypatch.setattr(submit, "get_claims_settings", lambda: chosen)
-    return chosen
-
-
-def envelope(**overrides) -> bytes:
-    return envelope_xml(sample_episode(**overrides), created=date(2026, 11, 20))
 
 
 async def _count() -> int:
@@ -64,7 +35,7 @@ async def _count() -> int:
         return await s.scalar(select(func.count()).select_from(ClaimSubmission))
 
 
-async def test_a_valid_file_is_signed_sent_accepted_and_logged(sim, settings, make_facility):
+async def test_a_valid_file_is_signed_sent_accepted_and_logged(sim, claims_settings, make_facility):
     await make_facility(code=FACILITY)
     async with get_database().session() as session:
         row = await submit.submit(session, data=envelope(), target="bhxh", actor=ACTOR,
@@ -79,7 +50,7 @@ async def test_a_valid_file_is_signed_sent_accepted_and_logged(sim, settings, ma
         assert (stored.id, stored.response["maGiaoDich"]) == (row.id, row.ma_giao_dich)
 
 
-async def test_transaction_codes_are_unique_and_the_hub_reports_their_status(sim, settings):
+async def test_transaction_codes_are_unique_and_the_hub_reports_their_status(sim, claims_settings):
     codes = set()
     async with get_database().session() as session:
         for i in range(3):
@@ -88,7 +59,7 @@ async def test_transaction_codes_are_unique_and_the_hub_reports_their_status(sim
             assert row.status == "accepted", row.thong_diep
             codes.add(row.ma_giao_dich)
     assert len(codes) == 3
-    client = submit.client_for("hub", settings=settings)
+    client = submit.client_for("hub", settings=claims_settings)
     try:
         answer = await client.status(ma_giao_dich=sorted(codes)[0])
         unknown = await client.status(ma_giao_dich="nope")
@@ -98,7 +69,7 @@ async def test_transaction_codes_are_unique_and_the_hub_reports_their_status(sim
     assert unknown.ma_ket_qua == "404"
 
 
-async def test_a_check_in_file_goes_to_the_check_in_call(sim, settings):
+async def test_a_check_in_file_goes_to_the_check_in_call(sim, claims_settings):
     async with get_database().session() as session:
         row = await submit.submit(session, data=checkin(), target="bhxh", actor=ACTOR)
     assert (row.status, row.kind) == ("accepted", "checkin")
@@ -110,7 +81,7 @@ async def test_a_check_in_file_goes_to_the_check_in_call(sim, settings):
     (b"<HOSO/>", "wrong_root"),
     (envelope().replace(b"<NOIDUNGFILE>", b"<NOIDUNGFILE>%%%"), "bad_inner_file"),
 ])
-async def test_a_malformed_file_is_never_sent(sim, settings, data, code):
+async def test_a_malformed_file_is_never_sent(sim, claims_settings, data, code):
     async with get_database().session() as session:
         with pytest.raises(submit.InvalidClaimFile) as caught:
             await submit.submit(session, data=data, target="bhxh", actor=ACTOR)
@@ -119,8 +90,8 @@ async def test_a_malformed_file_is_never_sent(sim, settings, data, code):
     assert await _count() == 0
 
 
-async def test_the_simulator_rejects_malformed_and_unsigned_files(sim, settings):
-    client = submit.client_for("bhxh", settings=settings)
+async def test_the_simulator_rejects_malformed_and_unsigned_files(sim, claims_settings):
+    client = submit.client_for("bhxh", settings=claims_settings)
     try:
         broken = await client.send(b"<GIAMDINHHS><oops>", kind="claim", facility_code=FACILITY)
         unsigned = await client.send(envelope(), kind="claim", facility_code=FACILITY)
@@ -136,7 +107,7 @@ async def test_the_simulator_rejects_malformed_and_unsigned_files(sim, settings)
     assert response.json()["maKetQua"] == "401"  # no token
 
 
-async def test_a_rejection_is_logged_with_its_message(sim, settings):
+async def test_a_rejection_is_logged_with_its_message(sim, claims_settings):
     async with get_database().session() as session:
         row = await submit.submit(session, data=envelope(), target="bhxh", actor=ACTOR,
                                   sign=False)
@@ -144,7 +115,7 @@ async def test_a_rejection_is_logged_with_its_message(sim, settings):
     assert "chữ ký" in row.thong_diep.lower()
 
 
-async def test_a_tampered_signed_file_is_refused_before_sending(sim, settings):
+async def test_a_tampered_signed_file_is_refused_before_sending(sim, claims_settings):
     seal = signing.facility_xml_signer(facility_code=FACILITY, facility_name=FACILITY)
     signed = signing.sign_envelope(envelope(), signer=seal)
     async with get_database().session() as session:
@@ -155,7 +126,7 @@ async def test_a_tampered_signed_file_is_refused_before_sending(sim, settings):
     assert caught.value.details["problems"][0]["code"] == "bad_signature"
 
 
-async def test_an_outage_is_a_clear_error_and_the_attempt_is_logged(sim, settings):
+async def test_an_outage_is_a_clear_error_and_the_attempt_is_logged(sim, claims_settings):
     sim.simulator.config.outage = True
     async with get_database().session() as session:
         with pytest.raises(submit.SubmissionUnavailable) as caught:
@@ -182,7 +153,7 @@ async def test_an_unreachable_target_times_out_with_a_clear_error(monkeypatch):
 # --- API ---------------------------------------------------------------------------------------
 
 
-async def test_api_submits_an_upload_and_lists_the_log(client, sim, settings, make_facility,
+async def test_api_submits_an_upload_and_lists_the_log(client, sim, claims_settings, make_facility,
                                                       token_for):
     await make_facility(code=FACILITY)
     await make_facility(code="01002", name="BV khác")
@@ -203,7 +174,7 @@ async def test_api_submits_an_upload_and_lists_the_log(client, sim, settings, ma
     assert len((await client.get("/api/claims/submissions", headers=admin)).json()) == 1
 
 
-async def test_api_refuses_an_invalid_file_with_its_problems(client, sim, settings,
+async def test_api_refuses_an_invalid_file_with_its_problems(client, sim, claims_settings,
                                                              make_facility, token_for):
     await make_facility(code=FACILITY)
     cashier = auth(await token_for("cashier", FACILITY))
@@ -219,7 +190,7 @@ async def test_api_refuses_an_invalid_file_with_its_problems(client, sim, settin
     assert await _count() == 0
 
 
-async def test_api_answers_503_on_an_outage_and_keeps_the_attempt(client, sim, settings,
+async def test_api_answers_503_on_an_outage_and_keeps_the_attempt(client, sim, claims_settings,
                                                                    make_facility, token_for):
     await make_facility(code=FACILITY)
     sim.simulator.config.outage = True
@@ -261,3 +232,22 @@ def test_cli_submits_files_one_line_each_and_lists_the_log(sim, tmp_path: Path):
     listed = cli("submissions")
     assert listed.returncode == 0 and "accepted" in listed.stdout
     assert len(listed.stdout.strip().splitlines()) == 2
+
+
+async def test_content_the_validator_refuses_is_not_sent_and_the_simulator_refuses_it(
+        sim, claims_settings):
+    pytest.importorskip("smarthealth.claims.validate")
+    wrong_total = envelope(T_TONGCHI_BV="1")
+    async with get_database().session() as session:
+        with pytest.raises(submit.InvalidClaimFile) as caught:
+            await submit.submit(session, data=wrong_total, target="bhxh", actor=ACTOR)
+    assert "T_TONGCHI_BV" in [p["field"] for p in caught.value.details["problems"]]
+    seal = signing.facility_xml_signer(facility_code=FACILITY, facility_name=FACILITY)
+    client = submit.client_for("bhxh", settings=claims_settings)
+    try:  # sent anyway, bypassing our own check: the gateway stand-in refuses it too
+        answer = await client.send(signing.sign_envelope(wrong_total, signer=seal),
+                                   kind="claim", facility_code=FACILITY)
+    finally:
+        await client.aclose()
+    assert answer.ma_ket_qua == "422" and "T_TONGCHI_BV" in answer.thong_diep
+    assert sim.app.state.claims_sim.transactions == {}
