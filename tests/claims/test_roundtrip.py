@@ -6,6 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from smarthealth.claims import export, importing
@@ -13,6 +14,8 @@ from smarthealth.claims.models import ClaimEpisode
 from smarthealth.core.db import get_database
 from tests.claims.synth_episodes import reference_data, seed_claims
 from tests.conftest import _wipe
+
+pytest.importorskip("smarthealth.claims.validate")
 
 COUNT = 1000
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))

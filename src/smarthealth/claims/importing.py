@@ -497,3 +497,26 @@ async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]]
     if batch:
         await flush()
     return result
+
+
+async def import_in_session(session: AsyncSession, *, files: Iterable[tuple[str, bytes]],
+                            actor: Actor, scope: str | None) -> ImportResult:
+    """Import uploaded files inside the caller's transaction, one savepoint per file."""
+    result = ImportResult()
+    for name, data in files:
+        outcome, episodes = check_file(name, data, scope=scope)
+        result.files.append(outcome)
+        if not episodes:
+            continue
+        try:
+            async with session.begin_nested():
+                await _write(session, [(outcome, episodes, hashlib.sha256(data).hexdigest())],
+                             actor)
+        except Exception as error:  # noqa: BLE001 - this file is rejected, the others go on
+            log.exception("claims import: %s could not be written", name)
+            outcome.status, outcome.episodes = "rejected", 0
+            outcome.problems = [Problem(
+                table="", field="", record=0, ma_lk=",".join(outcome.ma_lk),
+                code="write_failed", message_vi=f"Không ghi được hồ sơ: {error}"[:500],
+                message_en=f"The episode could not be written: {error}"[:500], file=name)]
+    return result
