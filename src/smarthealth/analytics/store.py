@@ -61,6 +61,7 @@ def connect(root: Path | str | None = None, *, threads: int | None = None
         root = get_analytics_settings().root()
     root = Path(root)
     conn = duckdb.connect()
+    conn.execute("SET parquet_metadata_cache = true")  # footers read once per connection
     if threads:
         conn.execute(f"SET threads = {int(threads)}")
     refresh(conn, root)
