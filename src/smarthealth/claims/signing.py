@@ -27,7 +27,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,13 +63,20 @@ class SigningError(InvalidInput):
     message_en = "The XML file cannot be signed."
 
 
-@dataclass(frozen=True)
+@dataclass
 class XmlSigner:
     """A facility key and its certificate (PKCS#12 file now; a token or HSM would fit here)."""
 
     key: rsa.RSAPrivateKey
     certificate: x509.Certificate
     credential: pki.Credential | None = None  # where it came from (process pools reload it)
+    subject_dn: str = field(init=False, default="")
+    certificate_b64: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        self.subject_dn = self.certificate.subject.rfc4514_string()
+        self.certificate_b64 = base64.b64encode(
+            self.certificate.public_bytes(serialization.Encoding.DER)).decode()
 
     @property
     def subject(self) -> str:
@@ -156,9 +163,8 @@ def _sign_tree(tree: etree._ElementTree, slot: etree._Element, signer: XmlSigner
     value = _sub(signature, "SignatureValue")
     key_info = _sub(signature, "KeyInfo")
     data = _sub(key_info, "X509Data")
-    _sub(data, "X509SubjectName", signer.certificate.subject.rfc4514_string())
-    _sub(data, "X509Certificate", base64.b64encode(
-        signer.certificate.public_bytes(serialization.Encoding.DER)).decode())
+    _sub(data, "X509SubjectName", signer.subject_dn)
+    _sub(data, "X509Certificate", signer.certificate_b64)
     canonical_info = etree.tostring(info, method="c14n", with_comments=False)
     raw = signer.key.sign(canonical_info, padding.PKCS1v15(), hashes.SHA256())
     value.text = base64.b64encode(raw).decode()
