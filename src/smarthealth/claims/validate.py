@@ -191,7 +191,8 @@ class _Fast:
     groups: tuple[tuple[Callable[[dict[str, str]], tuple[str, ...]], re.Pattern[str]], ...]
     coded: Callable[[dict[str, str]], tuple[str, ...]]
     code_sets: tuple[frozenset[str], ...]
-    dates: Callable[[dict[str, str]], tuple[str, ...]]
+    stamps: Callable[[dict[str, str]], tuple[str, ...]]  # yyyymmddHHMM fields
+    days: Callable[[dict[str, str]], tuple[str, ...]]  # yyyymmdd fields
     conditional: tuple[_Field, ...]
     others: tuple[_Field, ...]
 
@@ -207,12 +208,15 @@ class _Fast:
             if not all(map(contains, self.code_sets, self.coded(record))):
                 return False
             good = _GOOD_DATES
-            for value in self.dates(record):
+            for value in self.stamps(record):
                 if value and value not in good:
-                    if not _date_ok(value, 12 if len(value) == 12 else 8, False):
+                    if not _date_ok(value, 12, False):
                         return False
                     if len(good) < 200_000:
                         good.add(value)
+            for value in self.days(record):
+                if value and not _date_ok(value, 8, False):
+                    return False
         except KeyError:
             return False
         for f in self.conditional:
@@ -248,7 +252,7 @@ _GROUP_PATTERNS = {"int": r"\d+", "decimal:2": r"\d{1,15}(?:\.\d{1,2})?",
 
 def _fast(specs: list[fields.FieldSpec], items: list[_Field]) -> _Fast:
     groups: dict[str, list[str]] = {}
-    dates, others, coded = [], [], []
+    stamps, days, others, coded = [], [], [], []
     for spec, f in zip(specs, items, strict=True):
         if f.codes is not None and f.pattern is None and f.sep is None and f.max_items is None:
             coded.append(f)  # a code implies the format
@@ -258,8 +262,10 @@ def _fast(specs: list[fields.FieldSpec], items: list[_Field]) -> _Fast:
             continue
         if simple and spec.format in _GROUP_PATTERNS:
             groups.setdefault(spec.format, []).append(f.name)
-        elif simple and spec.format in ("datetime12", "date8") and not spec.partial_date:
-            dates.append(f.name)
+        elif simple and spec.format == "datetime12" and not spec.partial_date:
+            stamps.append(f.name)
+        elif simple and spec.format == "date8":
+            days.append(f.name)
         else:
             others.append(f)
     compiled = []
@@ -273,7 +279,7 @@ def _fast(specs: list[fields.FieldSpec], items: list[_Field]) -> _Fast:
         lengths=_getter([f.name for f in sized]), limits=tuple(f.max_length for f in sized),
         groups=tuple(compiled), coded=_getter([f.name for f in coded]),
         code_sets=tuple(f.codes | {""} for f in coded if f.codes is not None),
-        dates=_getter(dates),
+        stamps=_getter(stamps), days=_getter(days),
         conditional=tuple(f for f in items if f.required == "cond" and f.conditions),
         others=tuple(others))
 
@@ -340,7 +346,8 @@ def _check_record(table: _Table, record: dict[str, str], index: int, ma_lk: str,
                 out.append(problem("required_if", table=name, field=f.name, record=index,
                                    ma_lk=ma_lk, name=_condition_text(f.conditions)))
             continue
-        if f.max_length is not None and len(value) > f.max_length:
+        badly_formed = f.sep is None and f.check is not None and not f.check(value)
+        if f.max_length is not None and len(value) > f.max_length and not badly_formed:
             out.append(problem("max_length", table=name, field=f.name, record=index,
                                ma_lk=ma_lk, value=value, expected=len(value),
                                limit=f.max_length))
