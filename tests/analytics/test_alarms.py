@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from smarthealth.analytics import alarms, queries, syndromes
+from smarthealth.analytics import alarms, store, syndromes
 from smarthealth.analytics.alarm_models import SurveillanceAlarm
 from smarthealth.analytics.counts import count_matrix, period_start
 from smarthealth.core.db import get_database
@@ -44,7 +44,7 @@ def test_a_bad_syndrome_file_is_refused():
 
 
 def test_weekly_counts_per_ward_and_syndrome_fill_empty_weeks(tmp_path):
-    conn = queries.connect_parquet(build_small(tmp_path))
+    conn = store.connect(build_small(tmp_path))
     series = count_matrix(conn, syndromes=DEFINITIONS, frequency=52)
     # 1 March 2026 is a Sunday: its week starts on 23 February
     assert series.period_starts == [date(2026, 2, 23), date(2026, 3, 2), date(2026, 3, 9),
@@ -61,7 +61,7 @@ def test_weekly_counts_per_ward_and_syndrome_fill_empty_weeks(tmp_path):
 
 
 def test_daily_counts_run_over_consecutive_days(tmp_path):
-    conn = queries.connect_parquet(build_small(tmp_path))
+    conn = store.connect(build_small(tmp_path))
     series = count_matrix(conn, syndromes=DEFINITIONS, frequency=365)
     assert series.period_starts[0] == date(2026, 3, 1)
     assert len(series.period_starts) == 32

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from smarthealth.analytics import queries
+from smarthealth.analytics import queries, store
 from smarthealth.analytics.queries import DASHBOARD_QUERIES, Filters
 from tests.analytics.dashboard_fixtures import build_small
 
@@ -14,7 +14,7 @@ from tests.analytics.dashboard_fixtures import build_small
 @pytest.fixture(scope="module")
 def conn(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     root = build_small(tmp_path_factory.mktemp("extract"))
-    return queries.connect_parquet(root)
+    return store.connect(root)
 
 
 def rows(conn, name: str, **filters) -> list[tuple]:  # noqa: ANN001
@@ -102,7 +102,7 @@ def test_occupancy_counts_stays_begun_before_the_range_against_the_facility_beds
 
 @pytest.mark.parametrize("name", sorted(DASHBOARD_QUERIES))
 def test_every_query_answers_on_an_empty_extract(name, tmp_path):
-    empty = queries.connect_parquet(tmp_path)
+    empty = store.connect(tmp_path)
     result = DASHBOARD_QUERIES[name](empty, Filters(facility="01001", ward=4, sex="male",
                                                     age_group="0-4",
                                                     date_from=date(2026, 1, 1),

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.analytics import alarms as alarm_service
-from smarthealth.analytics import queries, syndromes
+from smarthealth.analytics import schema, store, syndromes
 from smarthealth.analytics.queries import AGE_GROUPS, DASHBOARD_QUERIES, SEXES, Filters, Result
 from smarthealth.core.auth import Principal, Role, allow
 from smarthealth.core.deps import db_session
@@ -55,21 +55,14 @@ def _analytics_root() -> Path:
 
 
 def open_extract(root: Path | None = None) -> Any:
-    """A DuckDB connection with the extract's views (analytics.store when present)."""
-    root = root or _analytics_root()
-    try:
-        from smarthealth.analytics import store
-    except ImportError:  # pragma: no cover - until analytics.store lands
-        return queries.connect_parquet(root)
-    return store.connect(root)
+    """A DuckDB connection with the extract's views."""
+    return store.connect(root or _analytics_root())
 
 
 def _cursor() -> Any:
     """A cursor on the cached connection, rebuilt when a dataset gets its first files."""
     root = _analytics_root()
-    present = tuple(sorted(name for name in queries.EMPTY_VIEWS
-                           if next((root / name).rglob("*.parquet"), None) is not None))
-    key = (str(root), present)
+    key = (str(root), tuple(t for t in schema.TABLES if store.has_files(root, t)))
     with _lock:
         conn = _connections.get(key)
         if conn is None:

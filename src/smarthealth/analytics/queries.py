@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
-
-import duckdb
 
 AGE_GROUPS = ("0-4", "5-14", "15-24", "25-49", "50-64", "65+")
 SEXES = ("male", "female")
@@ -231,34 +228,3 @@ DASHBOARD_QUERIES: dict[str, Query] = {
     "admissions_occupancy": admissions_occupancy,
 }
 
-
-# Columns of each dataset when it has no file yet (the contract's minimum, SCHEMA.md).
-EMPTY_VIEWS = {
-    "visits": "visit_key VARCHAR, facility_code VARCHAR, ward_code INTEGER, patient_key VARCHAR, "
-              "sex VARCHAR, age_years SMALLINT, age_group VARCHAR, started_at TIMESTAMPTZ, "
-              "visit_date DATE, kind VARCHAR, insured BOOLEAN, main_icd VARCHAR, icd3 VARCHAR, "
-              "admitted BOOLEAN, discharged_at TIMESTAMPTZ, checkin_ms INTEGER, "
-              "wait_minutes DOUBLE",
-    "diagnoses": "visit_key VARCHAR, visit_date DATE, facility_code VARCHAR, ward_code INTEGER, "
-                 "sex VARCHAR, age_group VARCHAR, icd10 VARCHAR, icd3 VARCHAR, main BOOLEAN",
-    "prescriptions": "visit_key VARCHAR, visit_date DATE, facility_code VARCHAR, "
-                     "drug_code VARCHAR, active_ingredient VARCHAR, quantity DOUBLE",
-    "population": "ward_code INTEGER, sex VARCHAR, age_group VARCHAR, persons BIGINT, "
-                  "insured_persons BIGINT",
-    "beds": "facility_code VARCHAR, department_code VARCHAR, beds INTEGER",
-}
-
-
-def connect_parquet(root: Any) -> Any:
-    """A DuckDB connection with one view per dataset folder under root (Hive partitions), or an
-    empty view where the folder has no file yet. Used until analytics.store is available."""
-    conn = duckdb.connect()
-    for name, columns in EMPTY_VIEWS.items():
-        folder = Path(root) / name
-        if any(folder.rglob("*.parquet")):
-            pattern = str(folder / "**" / "*.parquet").replace("'", "''")
-            conn.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "
-                         "hive_partitioning = true, union_by_name = true)")
-        else:
-            conn.execute(f"CREATE TABLE {name} ({columns})")
-    return conn
