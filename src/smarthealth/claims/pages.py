@@ -24,6 +24,13 @@ Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 STATUSES = ("accepted", "rejected", "error")
 
 
+def received_label(text: str | None) -> str:
+    """The gateway's thoiGianTiepNhan (yyyyMMddHHmmss, Hanoi time) as dd/mm/yyyy HH:MM:SS."""
+    if not text or len(text) != 14 or not text.isdigit():
+        return text or ""
+    return f"{text[6:8]}/{text[4:6]}/{text[:4]} {text[8:10]}:{text[10:12]}:{text[12:]}"
+
+
 async def _page(request: Request, session: AsyncSession, principal: Principal, *,
                 status: str | None = None, result: dict[str, Any] | None = None,
                 status_code: int = 200) -> Response:
@@ -32,7 +39,8 @@ async def _page(request: Request, session: AsyncSession, principal: Principal, *
     return render(request, "claims/submissions.html", {
         "rows": rows, "result": result, "status": status, "statuses": STATUSES,
         "targets": submit.TARGETS, "default_target": submit.get_claims_settings().default_target,
-        "facility_code": principal.facility_code}, status_code=status_code)
+        "facility_code": principal.facility_code, "received": received_label},
+        status_code=status_code)
 
 
 @router.get("/claims")
