@@ -12,9 +12,9 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parents[2]))  # the repository root, for `tests.claims`
 
-from conftest import sample_episode  # noqa: E402
+from tests.claims.conftest import sample_episode  # noqa: E402
 
 from smarthealth.claims.xmlfile import envelope_xml, envelopes_xml  # noqa: E402
 
