@@ -237,7 +237,8 @@ def _encounter(out: dict[str, list[Row]], enc: Row, people: dict, cards: dict,
             "department_code": admission["department_code"], "ward_code": who["ward_code"],
             "sex": who["sex"], "age_group": who["age_group"], "admitted_at": admitted,
             "admitted_date": local_date(admitted), "discharged_at": admission["discharged_at"],
-            "status": admission["status"], "outcome": admission["outcome"]})
+            "status": admission["status"], "outcome": admission["outcome"],
+            "_day": day})  # partitioned by the month of the visit
 
 
 async def _checkin_rows(session: AsyncSession, ctx: _Context, first: date,
@@ -288,26 +289,53 @@ def _table(rows: list[Row], table_schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=table_schema)
 
 
-async def extract_month(session: AsyncSession, *, month: str, root: Path,
-                        ctx: _Context) -> dict[str, int]:
-    """Read one month from the source and swap its partitions in; rows written per table."""
-    first, last, start, end = month_bounds(month)
+def spans(months: list[str], size: int = 6) -> list[list[str]]:
+    """Consecutive months grouped into spans of at most `size` (one read per span)."""
+    out: list[list[str]] = []
+    for month in sorted(set(months)):
+        if out and len(out[-1]) < size and months_between(
+                month_bounds(out[-1][-1])[0], month_bounds(month)[0]) == [out[-1][-1], month]:
+            out[-1].append(month)
+        else:
+            out.append([month])
+    return out
+
+
+def _by_month(rows: list[Row], day_column: str) -> dict[str, list[Row]]:
+    found: dict[str, list[Row]] = {}
+    for row in rows:
+        found.setdefault(month_of(row.get("_day") or row[day_column]), []).append(row)
+    return found
+
+
+async def extract_months(session: AsyncSession, *, months: list[str], root: Path,
+                         ctx: _Context) -> dict[str, dict[str, int]]:
+    """Read consecutive months from the source in one pass and swap each month's partitions
+    in; rows written per month and table."""
+    first, _, start, _ = month_bounds(months[0])
+    _, last, _, end = month_bounds(months[-1])
     tables = await _encounter_rows(session, ctx, start, end)
     tables["checkins"] = await _checkin_rows(session, ctx, first, last)
     tables["coverage"] = await _coverage_rows(session, ctx, first, last)
+    day_columns = {"visits": "visit_date", "diagnoses": "visit_date",
+                   "prescriptions": "visit_date", "admissions": "_day",
+                   "checkins": "visit_date", "coverage": "check_date"}
+    grouped = {name: _by_month(rows, day_columns[name]) for name, rows in tables.items()}
     staging_root = root / "_staging" / uuid.uuid4().hex
-    written: dict[str, int] = {}
+    written: dict[str, dict[str, int]] = {}
     try:
-        for name, rows in tables.items():
-            target = root / name / f"month={month}"
-            if not rows:
-                remove_dir(target, staging_root)
-                written[name] = 0
-                continue
-            staging = staging_root / f"{name}-{month}"
-            write_parquet(_table(rows, schema.MONTHLY[name]), staging / "part-0.parquet")
-            replace_dir(staging, target)
-            written[name] = len(rows)
+        for month in months:
+            counts = written[month] = {}
+            for name in tables:
+                rows = grouped[name].get(month, [])
+                target = root / name / f"month={month}"
+                counts[name] = len(rows)
+                if not rows:
+                    remove_dir(target, staging_root)
+                    continue
+                staging = staging_root / f"{name}-{month}"
+                write_parquet(_table(rows, schema.MONTHLY[name]), staging / "part-0.parquet")
+                replace_dir(staging, target)
     finally:
         _clean(staging_root)
     return written
@@ -458,13 +486,14 @@ async def run_extract(database: Database, *, root: Path | None = None, full: boo
             stale = set()
         rows: Counter = Counter()
         written: dict[str, dict[str, int]] = {}
-        for month in months + sorted(stale):
-            counts = await extract_month(session, month=month, root=root, ctx=ctx)
-            written[month] = counts
-            rows.update(counts)
-            if progress:
-                print(f"  {month}: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
-                      flush=True)
+        for span in spans(months + sorted(stale)):
+            done = await extract_months(session, months=span, root=root, ctx=ctx)
+            for month, counts in done.items():
+                written[month] = counts
+                rows.update(counts)
+                if progress:
+                    print(f"  {month}: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                          flush=True)
         if mode == "full" or events:
             rows.update(await write_snapshots(session, root=root, ctx=ctx))
         result = ExtractResult(mode=mode, events=len(events), months=months, rows=dict(rows),

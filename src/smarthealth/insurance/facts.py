@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.insurance.models import BhytCard, EligibilityCheck
 
-IN_CHUNK = 500
+IN_CHUNK = 5000  # ids per IN list (well under the 32,767 bind-parameter limit)
 CHECK_COLUMNS = ("id", "facility_code", "checked_at", "check_date", "decision", "result_code",
                  "source")
 

@@ -15,7 +15,7 @@ from smarthealth.reception.models import Ticket, Visit
 VISIT_COLUMNS = ("id", "facility_id", "person_id", "queue_date", "scan_received_at",
                  "checkin_ms", "coverage_decision", "insurance_verified", "scan_source",
                  "priority_group", "coverage")
-IN_CHUNK = 500
+IN_CHUNK = 5000  # ids per IN list (well under the 32,767 bind-parameter limit)
 
 
 def _chunks(ids: Iterable[int]) -> list[list[int]]:
