@@ -52,17 +52,19 @@ def fit_glm_fast(y: np.ndarray, present: np.ndarray, levels: np.ndarray, xc: np.
                  *, trend: bool) -> glm.Fit:
     """algo.farrington.fitGLM.fast: fit (trend -> no trend if not converged), reweight, refit."""
     ones = present.astype(float)
-    fit = glm.irls(y, ones, levels, xc, trend=trend)
+    pre = glm.start(y)
+    fit = glm.irls(pre, ones, levels, xc, trend=trend)
     if trend and not fit.converged.all():
         nc = np.flatnonzero(~fit.converged)
-        fit.put(nc, glm.irls(y[nc], ones[nc], levels, None, trend=False))
-    omega = glm.anscombe_weights(fit, y, ones, levels, xc, threshold=1.0)
-    final = glm.irls(y, omega, levels, xc, trend=True) if trend else None
+        fit.put(nc, glm.irls(pre.take(nc), ones[nc], levels, None, trend=False))
+    omega = glm.anscombe_weights(fit, pre, ones, levels, xc, threshold=1.0)
+    final = glm.irls(pre, omega, levels, xc, trend=True) if trend else None
     if final is None:
-        return glm.irls(y, omega, levels, None, trend=False)
+        return glm.irls(pre, omega, levels, None, trend=False)
     notrend = np.flatnonzero(~fit.trend)
     if notrend.size:
-        final.put(notrend, glm.irls(y[notrend], omega[notrend], levels, None, trend=False))
+        final.put(notrend, glm.irls(pre.take(notrend), omega[notrend], levels, None,
+                                        trend=False))
     return final
 
 

@@ -56,6 +56,7 @@ def design(frequency: int) -> tuple[np.ndarray, np.ndarray]:
             start += length
     fac[now - PAST_NOT_INCLUDED: now + 1] = np.nan
     keep = np.flatnonzero(~np.isnan(fac))
+    keep = keep[np.argsort(fac[keep], kind="stable")]  # columns grouped by level
     offsets = (keep - now).astype(float)
     levels = np.zeros((keep.size, NO_PERIODS))
     levels[np.arange(keep.size), fac[keep].astype(int) - 1] = 1.0
@@ -66,18 +67,20 @@ def fit_flexible(y: np.ndarray, present: np.ndarray, levels: np.ndarray, xc: np.
                  *, trend: bool) -> tuple[glm.Fit, np.ndarray]:
     """algo.farrington.fitGLM.flexible; returns the fit and the rows with a result (not NULL)."""
     ones = present.astype(float)
-    fit = glm.irls(y, ones, levels, xc, trend=trend)
+    pre = glm.start(y)
+    fit = glm.irls(pre, ones, levels, xc, trend=trend)
     if trend and not fit.converged.all():
         nc = np.flatnonzero(~fit.converged)
-        fit.put(nc, glm.irls(y[nc], ones[nc], levels, None, trend=False))
+        fit.put(nc, glm.irls(pre.take(nc), ones[nc], levels, None, trend=False))
     ok = fit.converged.copy()
-    omega = glm.anscombe_weights(fit, y, ones, levels, xc, threshold=WEIGHTS_THRESHOLD)
+    omega = glm.anscombe_weights(fit, pre, ones, levels, xc, threshold=WEIGHTS_THRESHOLD)
     if not trend:
-        return glm.irls(y, omega, levels, None, trend=False), ok
-    final = glm.irls(y, omega, levels, xc, trend=True)
+        return glm.irls(pre, omega, levels, None, trend=False), ok
+    final = glm.irls(pre, omega, levels, xc, trend=True)
     notrend = np.flatnonzero(~fit.trend)
     if notrend.size:
-        final.put(notrend, glm.irls(y[notrend], omega[notrend], levels, None, trend=False))
+        final.put(notrend, glm.irls(pre.take(notrend), omega[notrend], levels, None,
+                                        trend=False))
     return final, ok
 
 

@@ -52,59 +52,97 @@ def _empty(k: int, n: int, m: int) -> Fit:
                pearson=np.zeros(k), df=np.zeros(k))
 
 
-def _dev_elementwise(y: np.ndarray, mu: np.ndarray, omega: np.ndarray) -> np.ndarray:
-    """R's poisson deviance, sum of 2 w (y log(y/mu) - (y - mu)), per row."""
+@dataclass
+class Start:
+    """Per-observation quantities that depend on y only (shared by the fits of one data set)."""
+
+    y: np.ndarray      # (K, n) counts, 0 where missing
+    ylogy: np.ndarray  # y log y (0 for y = 0) minus y
+    eta0: np.ndarray   # log(y + 0.1): R's mustart on the link scale
+    mu0: np.ndarray    # max(exp(eta0), eps)
+    dev0: np.ndarray   # per-observation unweighted deviance at mu0 (without the factor 2)
+
+    def take(self, rows: np.ndarray) -> Start:
+        """The same quantities for a subset of the problems."""
+        return Start(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+
+def start(y: np.ndarray) -> Start:
+    """Precompute the y-only quantities of R's glm.fit start (mustart = y + 0.1)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0) - (y - mu)
-    return 2.0 * (omega * term).sum(axis=1)
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0) - y
+        eta0 = np.log(y + 0.1)
+        mu0 = np.maximum(np.exp(eta0), EPS)
+        dev0 = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu0), 0.0) - (y - mu0)
+    return Start(y, ylogy, eta0, mu0, dev0)
 
 
-def irls(y: np.ndarray, omega: np.ndarray, levels: np.ndarray, xc: np.ndarray | None,
+def _starts(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(level of each column, first column of each level); columns must be sorted by level."""
+    idx = levels.argmax(axis=1)
+    if (np.diff(idx) < 0).any() or np.unique(idx).size != levels.shape[1]:
+        raise ValueError("design columns must be grouped by level, every level present")
+    return idx, np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+
+
+def _lsum(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-level row sums of a (K, n) array whose columns are grouped by level (no BLAS)."""
+    if starts.size == 1:
+        return a.sum(axis=1, keepdims=True)
+    return np.add.reduceat(a, starts, axis=1)
+
+
+def _sums(a: np.ndarray, starts: np.ndarray, xc: np.ndarray, powers: int) -> np.ndarray:
+    """[sum a, sum a xc, (sum a xc^2)] per level, stacked as (K, powers * m)."""
+    parts = [_lsum(a, starts)]
+    term = a
+    for _ in range(powers - 1):
+        term = term * xc
+        parts.append(_lsum(term, starts))
+    return np.hstack(parts)
+
+
+def irls(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarray | None,
          *, trend: bool) -> Fit:
-    """Fit K GLMs log mu = levels @ alpha (+ beta * xc) by R's IRLS; y and omega are (K, n)."""
-    k, n = y.shape
+    """Fit K GLMs log mu = levels @ alpha (+ beta * xc) by R's IRLS; omega is (K, n), 0 = absent."""
+    k, n = pre.y.shape
     m = levels.shape[1]
-    present = omega > 0
-    y = np.where(present, y, 0.0)
-    omega = np.where(present, omega, 0.0)
     if trend:
         assert xc is not None
-        return _irls_trend(y, omega, levels, np.asarray(xc, float), k, n, m)
-    return _irls_levels(y, omega, levels, k, n, m)
+        return _irls_trend(pre, omega, levels, np.asarray(xc, float), k, n, m)
+    return _irls_levels(pre, omega, levels, k, n, m)
 
 
 def _finish(fit: Fit, y: np.ndarray, omega: np.ndarray, levels: np.ndarray,
             rank: np.ndarray) -> Fit:
     """Pearson dispersion (last-iteration W, final mu) and residual df."""
     present = omega > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = (y - fit.mu) / fit.mu
-    fit.pearson = np.where(present, fit.w * r * r, 0.0).sum(axis=1)
+    r = (y - fit.mu) / fit.mu
+    fit.pearson = (fit.w * r * r).sum(axis=1)
     fit.df = present.sum(axis=1) - rank
     with np.errstate(divide="ignore", invalid="ignore"):
         fit.pearson = fit.pearson / fit.df
     return fit
 
 
-def _irls_levels(y: np.ndarray, omega: np.ndarray, levels: np.ndarray, k: int, n: int,
+def _irls_levels(pre: Start, omega: np.ndarray, levels: np.ndarray, k: int, n: int,
                  m: int) -> Fit:
     """No time column: after the first step mu is constant within a level (sufficient stats)."""
     fit = _empty(k, n, m)
+    y = pre.y
     wy = omega * y
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
-    c1 = (omega * (ylogy - y)).sum(axis=1)
-    om_l = omega @ levels
-    y_l = wy @ levels
+    c1 = (omega * pre.ylogy).sum(axis=1)
+    idx, starts = _starts(levels)
+    om_l = _lsum(omega, starts)
+    y_l = _lsum(wy, starts)
     has = om_l > 0
     rank = has.sum(axis=1)
     # iteration 1, element-wise from mustart = y + 0.1
-    eta0 = np.log(y + 0.1)
-    mu0 = np.maximum(np.exp(eta0), EPS)
-    devold = _dev_elementwise(y, mu0, omega)
+    eta0, mu0 = pre.eta0, pre.mu0
+    devold = 2.0 * (omega * pre.dev0).sum(axis=1)
     w1 = omega * mu0
-    s0 = w1 @ levels
-    t0 = (w1 * eta0 + omega * (y - mu0)) @ levels
+    s0 = _lsum(w1, starts)
+    t0 = _lsum(w1 * eta0 + omega * (y - mu0), starts)
     s0_safe = np.where(has, s0, 1.0)
     alpha = np.where(has, t0 / s0_safe, 0.0)
     mu_l_prev = None  # None: the last W is w1 (element-wise)
@@ -148,37 +186,42 @@ def _irls_levels(y: np.ndarray, omega: np.ndarray, levels: np.ndarray, k: int, n
         devold = dev[keep]
     fit.alpha = alpha_out
     fit.converged = converged
-    fit.mu = np.maximum(np.exp(alpha_out @ levels.T), EPS)
-    fit.w = np.where(first_out[:, None], w1, omega * (prev_out @ levels.T))
+    fit.mu = np.maximum(np.exp(alpha_out.take(idx, axis=1)), EPS)
+    fit.w = np.where(first_out[:, None], w1, omega * prev_out.take(idx, axis=1))
     fit.s0 = s0_last
     return _finish(fit, y, omega, levels, rank)
 
 
-def _irls_trend(y: np.ndarray, omega: np.ndarray, levels: np.ndarray, xc: np.ndarray, k: int,
+def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarray, k: int,
                 n: int, m: int) -> Fit:
-    """Levels plus a time column: element-wise IRLS with an arrowhead closed-form solve."""
+    """Levels plus a time column: element-wise IRLS with an arrowhead closed-form solve.
+
+    Per iteration only eta, mu and W are element-wise; the weighted sums X'Wz follow from the
+    level sums of W, W xc, W xc^2 and the previous coefficients (eta = alpha_l + beta xc).
+    """
     fit = _empty(k, n, m)
     fit.trend[:] = True
+    y = pre.y
     wy = omega * y
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
-    c1 = (omega * (ylogy - y)).sum(axis=1)
-    has_all = (omega @ levels) > 0
+    c1 = (omega * pre.ylogy).sum(axis=1)
+    idx, starts = _starts(levels)
+    has_all = _lsum(omega, starts) > 0
     rank = has_all.sum(axis=1) + 1
-    idx = levels.argmax(axis=1)
-    basis_w = np.hstack([levels, levels * xc[:, None], levels * (xc * xc)[:, None]])
-    basis_z = np.hstack([levels, levels * xc[:, None]])
-    eta = np.log(y + 0.1)
-    mu = np.maximum(np.exp(eta), EPS)
-    devold = _dev_elementwise(y, mu, omega)
+    xmin, xmax = float(xc.min()), float(xc.max())
+    wy_l = _sums(wy, starts, xc, 2)  # level sums of omega*y and omega*y*xc
+    # iteration 1 starts from mustart = y + 0.1 (eta not of the alpha + beta xc form)
+    eta0, mu0 = pre.eta0, pre.mu0
+    devold = 2.0 * (omega * pre.dev0).sum(axis=1)
+    w0 = omega * mu0
+    sw = _sums(w0, starts, xc, 3)
+    sz = _sums(w0 * eta0, starts, xc, 2) + wy_l - sw[:, : 2 * m]
     active = np.arange(k)
-    om, yy, wya, c1a, has = omega, y, wy, c1, has_all
+    om, c1a, has, wyl = omega, c1, has_all, wy_l
     coef_old: tuple[np.ndarray, np.ndarray] | None = None
+    prev_alpha = np.zeros((k, m))  # coefficients the last W was computed at
+    prev_beta = np.zeros(k)
+    first = np.zeros(k, bool)      # converged at iteration 1: the last W is omega * mu0
     for it in range(1, MAXIT + 1):
-        w = om * mu
-        wz = w * eta + om * (yy - mu)
-        sw = w @ basis_w
-        sz = wz @ basis_z
         s0, s1, s2 = sw[:, :m], sw[:, m:2 * m], sw[:, 2 * m:]
         t0, t1 = sz[:, :m], sz[:, m:]
         s0_safe = np.where(has, s0, 1.0)
@@ -187,42 +230,68 @@ def _irls_trend(y: np.ndarray, omega: np.ndarray, levels: np.ndarray, xc: np.nda
         rhs = t1.sum(axis=1) - (ratio * t0).sum(axis=1)
         beta = rhs / schur
         alpha = np.where(has, (t0 - s1 * beta[:, None]) / s0_safe, 0.0)
-        eta_new = alpha[:, idx] + beta[:, None] * xc
+        eta_new = alpha.take(idx, axis=1)
+        eta_new += beta[:, None] * xc
         with np.errstate(over="ignore"):
-            mu_new = np.maximum(np.exp(eta_new), EPS)
-        dev = 2.0 * (c1a - (wya * np.maximum(eta_new, LOG_EPS)).sum(axis=1)
-                     + (om * mu_new).sum(axis=1))
+            mu_new = np.exp(eta_new, out=eta_new)
+        np.maximum(mu_new, EPS, out=mu_new)
+        mu_new *= om
+        w_new = mu_new
+        sw_new = _sums(w_new, starts, xc, 3)
+        low = alpha.min(axis=1) + np.minimum(beta * xmin, beta * xmax) < LOG_EPS
+        ylogmu = (alpha * wyl[:, :m]).sum(axis=1) + beta * wyl[:, m:].sum(axis=1)
+        if low.any():
+            rows_low = np.flatnonzero(low)
+            eta_low = alpha[rows_low].take(idx, axis=1) + beta[rows_low, None] * xc
+            ylogmu[rows_low] = (wy[active[rows_low]] * np.maximum(eta_low, LOG_EPS)).sum(axis=1)
+        dev = 2.0 * (c1a - ylogmu + sw_new[:, :m].sum(axis=1))
         bad = ~np.isfinite(dev)
         halvings = 0
         while bad.any() and coef_old is not None and halvings < 60:
             alpha[bad] = (alpha[bad] + coef_old[0][bad]) / 2
             beta[bad] = (beta[bad] + coef_old[1][bad]) / 2
-            eta_new[bad] = alpha[bad][:, idx] + beta[bad][:, None] * xc
+            eta_bad = alpha[bad].take(idx, axis=1) + beta[bad][:, None] * xc
             with np.errstate(over="ignore"):
-                mu_new[bad] = np.maximum(np.exp(eta_new[bad]), EPS)
-            dev[bad] = 2.0 * (c1a[bad] - (wya[bad] * np.maximum(eta_new[bad], LOG_EPS)).sum(1)
-                              + (om[bad] * mu_new[bad]).sum(axis=1))
+                w_new[bad] = np.maximum(np.exp(eta_bad), EPS) * om[bad]
+            sw_new[bad] = _sums(w_new[bad], starts, xc, 3)
+            dev[bad] = 2.0 * (c1a[bad] - (wy[active[bad]] * np.maximum(eta_bad, LOG_EPS)).sum(1)
+                              + sw_new[bad, :m].sum(axis=1))
             bad = ~np.isfinite(dev)
             halvings += 1
         with np.errstate(invalid="ignore"):
             conv = np.abs(dev - devold) / (np.abs(dev) + 0.1) < EPSILON
         done = conv | (it == MAXIT)
-        rows = active[done]
-        fit.alpha[rows] = alpha[done]
-        fit.beta[rows] = beta[done]
-        fit.converged[rows] = conv[done]
-        fit.mu[rows] = mu_new[done]
-        fit.w[rows] = w[done]
-        fit.s0[rows] = s0[done]
-        fit.s1[rows] = s1[done]
-        fit.schur[rows] = schur[done]
-        keep = ~done
-        if not keep.any():
-            break
-        active = active[keep]
-        om, yy, wya, c1a, has = om[keep], yy[keep], wya[keep], c1a[keep], has[keep]
-        eta, mu, devold = eta_new[keep], mu_new[keep], dev[keep]
-        coef_old = (alpha[keep], beta[keep])
+        if done.any():
+            rows = active[done]
+            fit.alpha[rows] = alpha[done]
+            fit.beta[rows] = beta[done]
+            fit.converged[rows] = conv[done]
+            fit.s0[rows] = s0[done]
+            fit.s1[rows] = s1[done]
+            fit.schur[rows] = schur[done]
+            if it == 1:
+                first[rows] = True
+            else:
+                prev_alpha[rows] = coef_old[0][done]
+                prev_beta[rows] = coef_old[1][done]
+            keep = ~done
+            if not keep.any():
+                break
+            active = active[keep]
+            om, c1a, has, wyl = om[keep], c1a[keep], has[keep], wyl[keep]
+            alpha, beta = alpha[keep], beta[keep]
+            w_new, sw_new, dev = w_new[keep], sw_new[keep], dev[keep]
+        devold, sw = dev, sw_new
+        # X'Wz at the new eta = alpha_l + beta xc: sum w eta = alpha s0 + beta s1, etc.
+        n0, n1, n2 = sw[:, :m], sw[:, m:2 * m], sw[:, 2 * m:]
+        sz = np.hstack([alpha * n0 + beta[:, None] * n1, alpha * n1 + beta[:, None] * n2])
+        sz += wyl - sw[:, : 2 * m]
+        coef_old = (alpha, beta)
+    with np.errstate(over="ignore"):
+        fit.mu = np.maximum(np.exp(fit.alpha.take(idx, axis=1) + fit.beta[:, None] * xc), EPS)
+        eta_prev = prev_alpha.take(idx, axis=1) + prev_beta[:, None] * xc
+        w_last = np.maximum(np.exp(eta_prev), EPS) * omega
+    fit.w = np.where(first[:, None], omega * mu0, w_last)
     return _finish(fit, y, omega, levels, rank)
 
 
@@ -231,9 +300,10 @@ def hat_values(fit: Fit, levels: np.ndarray, xc: np.ndarray | None) -> np.ndarra
     has = fit.s0 > 0
     s0_safe = np.where(has, fit.s0, 1.0)
     inv = np.where(has, 1.0 / s0_safe, 0.0)
-    h = fit.w * (inv @ levels.T)
+    idx = levels.argmax(axis=1)
+    h = fit.w * inv.take(idx, axis=1)
     if xc is not None and fit.trend.any():
-        centre = np.where(has, fit.s1 / s0_safe, 0.0) @ levels.T
+        centre = np.where(has, fit.s1 / s0_safe, 0.0).take(idx, axis=1)
         d = xc[None, :] - centre
         extra = fit.w * d * d / fit.schur[:, None]
         h = h + np.where(fit.trend[:, None], extra, 0.0)
@@ -250,19 +320,20 @@ def pred_var(fit: Fit, level: int) -> np.ndarray:
     return v + extra
 
 
-def anscombe_weights(fit: Fit, y: np.ndarray, omega: np.ndarray, levels: np.ndarray,
+def anscombe_weights(fit: Fit, pre: Start, omega: np.ndarray, levels: np.ndarray,
                      xc: np.ndarray | None, *, threshold: float) -> np.ndarray:
     """Farrington's reweighting: Anscombe residuals with phi = max(1, Pearson), then omega."""
     present = omega > 0
-    y = np.where(present, y, 0.0)
+    y = pre.y
     phi = np.maximum(fit.pearson, 1.0)
     h = hat_values(fit, levels, xc)
     mu = fit.mu
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = 1.5 * (y ** (2.0 / 3.0) * mu ** (-1.0 / 6.0) - np.sqrt(mu))
-        s = s / np.sqrt(phi[:, None] * (1.0 - h))
+        root = np.sqrt(mu)
+        s = 1.5 * (np.cbrt(y * y) / np.cbrt(root) - root)
+        s /= np.sqrt(phi[:, None] * (1.0 - h))
         big = s > threshold
-        inv2 = np.where(big, s ** -2.0, 1.0)
+        inv2 = np.where(big, 1.0 / (s * s), 1.0)
         gamma = present.sum(axis=1) / np.where(present, inv2, 0.0).sum(axis=1)
-        out = np.where(big, gamma[:, None] * s ** -2.0, gamma[:, None])
+        out = inv2 * gamma[:, None]
     return np.where(present, out, 0.0)
