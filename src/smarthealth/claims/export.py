@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +60,8 @@ ROUTE_CODE = {"uống": "1.01", "ngậm": "1.02", "tiêm": "2.01", "tiêm bắp"
 
 def fmt_number(value: Any, places: int = 2) -> str:
     """`150000`, `0.5`, `1234.25`: at most `places` decimals, no trailing zeros."""
+    if type(value) is int:
+        return str(value)
     if value is None or value == "":
         return ""
     number = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
@@ -68,9 +71,14 @@ def fmt_number(value: Any, places: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
+@lru_cache(maxsize=1 << 16)
 def fmt_dt12(value: datetime | None) -> str:
     """yyyymmddHHMM in Asia/Ho_Chi_Minh."""
-    return "" if value is None else value.astimezone(TZ).strftime("%Y%m%d%H%M")
+    if value is None:
+        return ""
+    local = value.astimezone(TZ)
+    return (f"{local.year:04d}{local.month:02d}{local.day:02d}{local.hour:02d}"
+            f"{local.minute:02d}")
 
 
 def fmt_date8(value: date | None) -> str:
@@ -100,10 +108,9 @@ def vnd(value: Decimal) -> int:
 def record(table: str, **values: str) -> dict[str, str]:
     """A record of `table` with every field, in table order."""
     out = fields.empty_record(table)
-    for key, value in values.items():
-        if key not in out:
-            raise KeyError(f"{table} has no field {key}")
-        out[key] = value
+    if values.keys() - out.keys():
+        raise KeyError(f"{table} has no fields {sorted(values.keys() - out.keys())}")
+    out.update(values)
     return out
 
 
@@ -422,15 +429,8 @@ async def episode_rows(session: AsyncSession, *, encounter_ids: list[int]
     return {r.encounter_id: dict(r._mapping) for r in rows}
 
 
-async def load_bundles(session: AsyncSession, *, encounter_ids: list[int],
-                       covered_only: bool = True) -> list[Bundle]:
-    """Facts of the encounters for `build_episode`: nine queries per chunk, none per encounter."""
-    bundles = await emr_facts.encounter_bundles(session, encounter_ids=encounter_ids)
-    if covered_only:
-        bundles = [b for b in bundles if (b["encounter"].get("charge_summary") or {}).get(
-            "covered") and (b["encounter"].get("coverage") or {}).get("decision") in COVERED]
-    if not bundles:
-        return []
+async def complete_bundles(session: AsyncSession, bundles: list[Bundle]) -> None:
+    """Add person, card, facility, certificate and patient number to EMR bundles (5 queries)."""
     persons = await identity_facts.persons_by_ids(
         session, ids=[b["encounter"]["person_id"] for b in bundles])
     cards = await insurance_facts.cards_of_persons(session, person_ids=[p["id"] for p in
@@ -440,19 +440,32 @@ async def load_bundles(session: AsyncSession, *, encounter_ids: list[int],
     certificates = await registry_facts.certificates_by_practitioner(
         session, ids=[b["encounter"]["practitioner_id"] for b in bundles])
     numbers = await identity_facts.facility_numbers(session, person_ids=persons)
-    claims = await episode_rows(session, encounter_ids=[b["encounter"]["id"] for b in bundles])
     for b in bundles:
         enc = b["encounter"]
         person = persons[enc["person_id"]]
-        claim = claims.get(enc["id"])
         b.update(person=person, facility=facilities.get(enc["facility_code"]),
                  card=insurance_facts.card_on(cards.get(person["id"], []),
                                               local_date(enc["started_at"])),
                  certificate=certificates.get(enc["practitioner_id"]) or "",
-                 ma_lk=claim["ma_lk"] if claim else native_ma_lk(enc["id"]),
-                 extras=claim["extras"] if claim else None, claim=claim,
                  patient_number=numbers.get((person["id"], enc["facility_code"]),
                                             str(person["id"])))
+
+
+async def load_bundles(session: AsyncSession, *, encounter_ids: list[int],
+                       covered_only: bool = True) -> list[Bundle]:
+    """Facts of the encounters for `build_episode`: nine queries per chunk, none per encounter."""
+    bundles = await emr_facts.encounter_bundles(session, encounter_ids=encounter_ids)
+    if covered_only:
+        bundles = [b for b in bundles if (b["encounter"].get("charge_summary") or {}).get(
+            "covered") and (b["encounter"].get("coverage") or {}).get("decision") in COVERED]
+    if not bundles:
+        return []
+    await complete_bundles(session, bundles)
+    claims = await episode_rows(session, encounter_ids=[b["encounter"]["id"] for b in bundles])
+    for b in bundles:
+        claim = claims.get(b["encounter"]["id"])
+        b.update(ma_lk=claim["ma_lk"] if claim else native_ma_lk(b["encounter"]["id"]),
+                 extras=claim["extras"] if claim else None, claim=claim)
     return bundles
 
 

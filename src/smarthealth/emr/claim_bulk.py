@@ -11,12 +11,14 @@ author}; a result's data may carry `order_ref`, the index of its order in `entri
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.emr.bulk import _insert, _next_ids
+from smarthealth.emr.claim_facts import CLAIM_KINDS
 from smarthealth.emr.models import Admission, ChargeLine, Encounter, Entry
 
 Row = dict[str, Any]
@@ -29,8 +31,10 @@ def _table(model: Any) -> Table:
 async def add_finished_encounters(session: AsyncSession, *, rows: list[Row]) -> list[int]:
     """Insert the encounters with entries, charge lines and admissions; their ids in order."""
     enc_ids = await _next_ids(session, _table(Encounter), len(rows))
-    await _insert(session, _table(Encounter),
-                  [{**r["encounter"], "id": i} for r, i in zip(rows, enc_ids, strict=True)])
+    for row, enc_id in zip(rows, enc_ids, strict=True):
+        row["written"] = {"encounter": {**row["encounter"], "id": enc_id}, "entries": [],
+                          "lines": [], "admission": None}
+    await _insert(session, _table(Encounter), [r["written"]["encounter"] for r in rows])
     entry_count = sum(len(r["entries"]) for r in rows)
     next_entry = iter(await _next_ids(session, _table(Entry), entry_count))
     entries, lines, admissions = [], [], []
@@ -51,14 +55,17 @@ async def add_finished_encounters(session: AsyncSession, *, rows: list[Row]) -> 
                             "author": entry.get("author") or "xml130",
                             "author_role": entry.get("author_role"),
                             "recorded_at": entry["recorded_at"], "reason": None})
+            row["written"]["entries"].append(entries[-1])
         for line in row["lines"]:
             source = line.get("source")
             lines.append({**{k: v for k, v in line.items() if k != "source"},
                           "encounter_id": enc_id,
                           "source_entry_id": ids[source] if source is not None else None})
+            row["written"]["lines"].append(lines[-1])
         if row.get("admission"):
             admissions.append({**row["admission"], "encounter_id": enc_id,
                                "person_id": person_id, "facility_code": facility})
+            row["written"]["admission"] = admissions[-1]
     await _insert(session, _table(Entry), entries)
     line_ids = await _next_ids(session, _table(ChargeLine), len(lines))
     await _insert(session, _table(ChargeLine),
@@ -67,3 +74,15 @@ async def add_finished_encounters(session: AsyncSession, *, rows: list[Row]) -> 
     await _insert(session, _table(Admission),
                   [{**a, "id": i} for a, i in zip(admissions, adm_ids, strict=True)])
     return enc_ids
+
+
+def as_bundle(row: Row) -> Row:
+    """The written row in the shape of `claim_facts.encounter_bundles` (no read back)."""
+    written = row["written"]
+    entries: dict[str, list[Row]] = defaultdict(list)
+    for entry in written["entries"]:
+        if entry["kind"] in CLAIM_KINDS:
+            entries[entry["kind"]].append(entry)
+    return {"encounter": written["encounter"], "entries": entries,
+            "lines": sorted(written["lines"], key=lambda line: line["line_no"]),
+            "admission": written["admission"], "stays": []}

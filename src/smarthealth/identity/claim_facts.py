@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from smarthealth.core.db import utcnow
 from smarthealth.identity.models import Person, PersonIdentifier
 from smarthealth.identity.names import name_key
 
@@ -117,6 +118,6 @@ async def add_facility_numbers(session: AsyncSession, *, rows: Iterable[tuple[in
     if not values:
         return
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    for part in _chunks(values):
-        await session.execute(insert(PersonIdentifier).values(part).on_conflict_do_nothing(
-            index_elements=["kind", "value"]))
+    now = utcnow()
+    await session.execute(insert(PersonIdentifier).on_conflict_do_nothing(
+        index_elements=["kind", "value"]), [{**v, "created_at": now} for v in values])
