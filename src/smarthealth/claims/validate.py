@@ -613,6 +613,7 @@ def _money(out: list[Problem], episode: Episode, summary: dict[str, str], ma_lk:
     sums = dict.fromkeys(("T_THUOC", "T_VTYT", "T_TONGCHI_BV", "T_TONGCHI_BH", "T_BNTT",
                           "T_BNCCT", "T_NGUONKHAC", "T_BHTT_GDV"), 0.0)
     readable = True
+    supply_codes = 0.0  # T_VTYT read as "lines with a supply code" (accepted too)
     for table in ("XML2", "XML3"):
         for index, line in enumerate(episode.tables.get(table, ()), start=1):
             v = _line_money(out, table, line, index, ma_lk)
@@ -629,8 +630,11 @@ def _money(out: list[Problem], episode: Episode, summary: dict[str, str], ma_lk:
                 sums["T_BHTT_GDV"] += v["T_BHTT"]
             if table == "XML2":
                 sums["T_THUOC"] += bv
-            elif line.get("MA_NHOM") in SUPPLY_GROUPS:
-                sums["T_VTYT"] += bv
+            else:
+                if line.get("MA_NHOM") in SUPPLY_GROUPS:
+                    sums["T_VTYT"] += bv
+                if line.get("MA_VAT_TU"):
+                    supply_codes += bv
     totals = {name: _num(summary.get(name, "")) for name, _ in _TOTALS}
     if not readable:
         return
@@ -639,6 +643,8 @@ def _money(out: list[Problem], episode: Episode, summary: dict[str, str], ma_lk:
     for name, text in _TOTALS:
         given = totals[name]
         if given is None or name not in sums or not summary.get(name):
+            continue
+        if name == "T_VTYT" and abs(given - supply_codes) < TOTAL_TOLERANCE:
             continue
         if abs(given - sums[name]) >= TOTAL_TOLERANCE:
             out.append(problem("sum_mismatch", table="XML1", field=name, record=1, ma_lk=ma_lk,
