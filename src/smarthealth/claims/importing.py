@@ -113,6 +113,9 @@ def dec(text: str) -> Decimal:
 
 
 def whole(text: str) -> int:
+    """A money or price string rounded half-up to whole VND."""
+    if text.isdigit():
+        return int(text)
     return export.vnd(dec(text))
 
 
