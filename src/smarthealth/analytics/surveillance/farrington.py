@@ -74,12 +74,47 @@ def reference_offsets(frequency: int) -> np.ndarray:
                     dtype=float)
 
 
+def distinct_zero(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows to fit, map from every row to its fitted row): complete all-zero windows share one.
+
+    Every complete all-zero window has the same GLM (it depends on y only), so one is fitted for
+    all of them; sparse ward series have many (and they need the most IRLS iterations).
+    """
+    zero = np.flatnonzero((y == 0).all(axis=1))
+    if zero.size < 2:
+        return np.arange(y.shape[0]), np.arange(y.shape[0])
+    fit_rows = np.flatnonzero((y != 0).any(axis=1))  # NaN != 0: incomplete windows kept
+    fit_rows = np.sort(np.r_[fit_rows, zero[0]])
+    position = np.full(y.shape[0], -1)
+    position[fit_rows] = np.arange(fit_rows.size)
+    position[zero] = position[zero[0]]
+    return fit_rows, position
+
+
 def evaluate(counts: np.ndarray, s: np.ndarray, t: np.ndarray, frequency: int
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(expected, threshold, alarm) for the given (series, 0-based column) pairs."""
     offsets = reference_offsets(frequency)
+    y_all = gather(counts, s, t, offsets.astype(int))
+    fit_rows, position = distinct_zero(y_all)
+    mu0, upper, usable = _model(y_all[fit_rows], offsets)
+    mu0, upper, usable = mu0[position], upper[position], usable[position]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        enough = limit54(counts, s, t)
+        y_t = counts[s, t]
+        score = (y_t - mu0) / (upper - mu0)
+    threshold = np.where(enough == 1, upper, 0.0)
+    alarm = np.where(enough == 1, (score > 1).astype(float), 0.0)
+    bad = np.isnan(enough) | ~usable
+    threshold[bad] = np.nan
+    alarm[bad] = np.nan
+    mu0 = np.where(usable, mu0, np.nan)
+    return mu0, threshold, alarm
+
+
+def _model(y: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mu0, upper bound, usable) of the final Farrington model for every reference window."""
     levels = np.ones((offsets.size, 1))
-    y = gather(counts, s, t, offsets.astype(int))
     present = ~np.isnan(y)
     yz = np.where(present, y, 0.0)
     usable = present.sum(axis=1) >= 3
@@ -102,13 +137,4 @@ def evaluate(counts: np.ndarray, s: np.ndarray, t: np.ndarray, frequency: int
         se_mu = np.sqrt(phi * glm.pred_var(fit, 0)) * mu0
         tau = phi + se_mu ** 2 / mu0
         upper = (mu0 ** (2.0 / 3.0) + Z * np.sqrt(4.0 / 9.0 * mu0 ** (1.0 / 3.0) * tau)) ** 1.5
-        enough = limit54(counts, s, t)
-        y_t = counts[s, t]
-        score = (y_t - mu0) / (upper - mu0)
-    threshold = np.where(enough == 1, upper, 0.0)
-    alarm = np.where(enough == 1, (score > 1).astype(float), 0.0)
-    bad = np.isnan(enough) | ~usable
-    threshold[bad] = np.nan
-    alarm[bad] = np.nan
-    mu0 = np.where(usable, mu0, np.nan)
-    return mu0, threshold, alarm
+    return mu0, upper, usable

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 
 from smarthealth.analytics.surveillance import glm
-from smarthealth.analytics.surveillance.farrington import gather, limit54
+from smarthealth.analytics.surveillance.farrington import distinct_zero, gather, limit54
 
 B, W = 5, 3
 NO_PERIODS = 10
@@ -102,7 +102,27 @@ def evaluate(counts: np.ndarray, s: np.ndarray, t: np.ndarray, frequency: int
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(expected, threshold, alarm) for the given (series, 0-based column) pairs."""
     offsets, levels = design(frequency)
-    y = gather(counts, s, t, offsets.astype(int))
+    y_all = gather(counts, s, t, offsets.astype(int))
+    fit_rows, position = distinct_zero(y_all)
+    eta0, upper, ok = _model(y_all[fit_rows], offsets, levels)
+    eta0, upper, ok = eta0[position], upper[position], ok[position]
+    with np.errstate(over="ignore"):
+        mu0 = np.exp(eta0)
+    enough = limit54(counts, s, t)
+    y_t = counts[s, t]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = (y_t - eta0) / (upper - eta0)
+    alarm = ((enough == 1) & (y_t != 0) & (score > 1)).astype(float)
+    threshold = np.where(enough == 1, upper, np.nan)
+    expected = mu0.copy()
+    for arr in (expected, threshold, alarm):
+        arr[~ok] = np.nan
+    return expected, threshold, alarm
+
+
+def _model(y: np.ndarray, offsets: np.ndarray, levels: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(eta0, upper bound, has a model) of the final model for every fitting window."""
     present = ~np.isnan(y)
     yz = np.where(present, y, 0.0)
     fit, ok = fit_flexible(yz, present, levels, offsets, trend=True)
@@ -121,14 +141,4 @@ def evaluate(counts: np.ndarray, s: np.ndarray, t: np.ndarray, frequency: int
     with np.errstate(over="ignore"):
         mu0 = np.exp(eta0)
     ok &= fit.s0[:, -1] > 0
-    upper = nb_upper(mu0, phi)
-    enough = limit54(counts, s, t)
-    y_t = counts[s, t]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = (y_t - eta0) / (upper - eta0)
-    alarm = ((enough == 1) & (y_t != 0) & (score > 1)).astype(float)
-    threshold = np.where(enough == 1, upper, np.nan)
-    expected = mu0.copy()
-    for arr in (expected, threshold, alarm):
-        arr[~ok] = np.nan
-    return expected, threshold, alarm
+    return eta0, nb_upper(mu0, phi), ok
