@@ -251,3 +251,45 @@ async def test_content_the_validator_refuses_is_not_sent_and_the_simulator_refus
         await client.aclose()
     assert answer.ma_ket_qua == "422" and "T_TONGCHI_BV" in answer.thong_diep
     assert sim.app.state.claims_sim.transactions == {}
+
+
+async def test_the_simulator_refuses_a_seal_registered_to_another_facility(sim, claims_settings):
+    other_seal = signing.facility_xml_signer(facility_code="01002", facility_name="BV khác")
+    client = submit.client_for("bhxh", settings=claims_settings)
+    try:
+        answer = await client.send(signing.sign_envelope(envelope(), signer=other_seal),
+                                   kind="claim", facility_code=FACILITY)
+    finally:
+        await client.aclose()
+    assert answer.ma_ket_qua == "402" and "01002" in answer.thong_diep
+
+
+async def test_a_file_signed_under_another_trusted_ca_is_accepted_for_sending(
+        sim, claims_settings, tmp_path, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.claims.test_signing import _self_signed
+
+    foreign = _self_signed()
+    signed = signing.sign_envelope(envelope(), signer=foreign)
+    facts, problems = submit.check_file(signed)
+    assert [p["value"] for p in problems] == ["untrusted"]
+    bundle = tmp_path / "cas.pem"
+    bundle.write_bytes(foreign.certificate.public_bytes(serialization.Encoding.PEM))
+    monkeypatch.setattr(claims_settings, "trusted_ca_file", str(bundle))
+    assert submit.check_file(signed)[1] == []
+
+
+async def test_api_shows_one_submission_with_its_answer_to_its_facility_only(
+        client, sim, claims_settings, make_facility, token_for):
+    await make_facility(code=FACILITY)
+    await make_facility(code="01002", name="BV khác")
+    cashier = auth(await token_for("cashier", FACILITY))
+    sent = (await client.post("/api/claims/submissions", headers=cashier,
+                              files={"file": ("hs.xml", envelope(), "application/xml")})).json()
+    got = await client.get(f"/api/claims/submissions/{sent['id']}", headers=cashier)
+    assert got.status_code == 200
+    assert got.json()["response"]["maGiaoDich"] == sent["ma_giao_dich"]
+    other = auth(await token_for("cashier", "01002"))
+    missing = await client.get(f"/api/claims/submissions/{sent['id']}", headers=other)
+    assert missing.status_code == 404

@@ -39,6 +39,9 @@ class ClaimsSettings(BaseSettings):
     hub_status_path: str = "/api/kcb/tra-cuu-trang-thai"
     hub_loai_ho_so: str = "3176"
     hub_ma_tinh: str = "HN"
+    # PEM bundle of CAs whose certificates may sign uploaded files (besides the demo CA), e.g. the
+    # licensed Vietnamese CAs (chữ ký số công cộng) that sign other vendors' files
+    trusted_ca_file: str | None = None
     timeout_seconds: float = 10.0  # connect / read / write of one call
     max_file_bytes: int = 20_000_000  # larger uploads are refused before anything is sent
 

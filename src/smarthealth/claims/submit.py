@@ -18,9 +18,12 @@ import hashlib
 import time
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
 from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +34,8 @@ from smarthealth.claims.submission_models import ClaimSubmission
 from smarthealth.core import audit, outbox
 from smarthealth.core.audit import Actor
 from smarthealth.core.db import utcnow
-from smarthealth.core.errors import InvalidInput, ServiceUnavailable
+from smarthealth.core.errors import InvalidInput, NotFound, ServiceUnavailable
+from smarthealth.emr import pki
 from smarthealth.insurance.gateway import password_md5
 
 TARGETS = ("bhxh", "hub")
@@ -154,7 +158,7 @@ def check_file(data: bytes) -> tuple[FileFacts, list[dict[str, Any]]]:
     facts = file_facts(data)
     problems = list(facts.problems)
     if facts.signed and not problems:
-        check = signing.verify_envelope(data)
+        check = signing.verify_envelope(data, trust_roots=trust_roots())
         if not check.valid:
             problems.append(_problem(
                 "bad_signature", f"Chữ ký số trong CHUKYDONVI không hợp lệ ({check.reason}).",
@@ -165,6 +169,18 @@ def check_file(data: bytes) -> tuple[FileFacts, list[dict[str, Any]]]:
         if validate_file is not None:
             problems.extend(_as_dict(p) for p in validate_file(data))
     return facts, problems
+
+
+def trust_roots() -> list[x509.Certificate]:
+    """The demo CA plus the CAs of SMARTHEALTH_CLAIMS_TRUSTED_CA_FILE."""
+    path = get_claims_settings().trusted_ca_file
+    extra = _load_bundle(path, Path(path).stat().st_mtime_ns) if path else []
+    return [pki.load_ca_certificate(), *extra]
+
+
+@lru_cache(maxsize=4)
+def _load_bundle(path: str, _mtime_ns: int) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(Path(path).read_bytes())
 
 
 def _validator() -> Any:
@@ -447,3 +463,13 @@ async def list_submissions(session: AsyncSession, *, scope: str | None,
         stmt = stmt.where(ClaimSubmission.sent_at >= since)
     stmt = stmt.order_by(ClaimSubmission.id.desc()).limit(max(1, min(limit, 1000)))
     return list((await session.scalars(stmt)).all())
+
+
+async def get_submission(session: AsyncSession, *, submission_id: int, scope: str | None
+                         ) -> ClaimSubmission:
+    """One logged submission with its whole answer; another facility's is not found."""
+    row = await session.get(ClaimSubmission, submission_id)
+    if row is None or (scope is not None and row.facility_code != scope):
+        raise NotFound("No such submission.", "Không tìm thấy lần gửi này.",
+                       details={"id": submission_id})
+    return row

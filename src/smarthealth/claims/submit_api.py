@@ -70,6 +70,15 @@ async def list_submissions(
     return [SubmissionOut.model_validate(r) for r in rows]
 
 
+@router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
+async def get_submission(submission_id: int, principal: Submitter, session: Session
+                         ) -> SubmissionDetail:
+    """One submission with the target's whole answer (reconciliation)."""
+    row = await submit.get_submission(session, submission_id=submission_id,
+                                      scope=principal.facility_scope())
+    return SubmissionDetail.model_validate(row)
+
+
 @router.post("/submissions", response_model=SubmissionDetail, status_code=201)
 async def create_submission(
         request: Request, principal: Submitter, session: Session,

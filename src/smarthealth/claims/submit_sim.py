@@ -69,6 +69,11 @@ def examine(data: bytes, *, kind: str, facility: str, require_signature: bool
         check = signing.verify_envelope(data)
         if not check.valid:
             return "402", f"Chữ ký số không hợp lệ / invalid signature ({check.reason})", {}
+        if not (check.subject or "").endswith(f"({facts.facility_code})"):
+            # stands in for the gateway's list of each facility's registered certificates
+            return "402", (f"Chứng thư số {check.subject} không được đăng ký cho cơ sở "
+                           f"{facts.facility_code} / certificate not registered for the "
+                           "facility"), {}
     elif require_signature:
         return "402", "Hồ sơ chưa có chữ ký số CHUKYDONVI / the file is not signed", {}
     validate_file = submit._validator()
