@@ -167,7 +167,8 @@ def check_file(data: bytes) -> tuple[FileFacts, list[dict[str, Any]]]:
     if not problems:
         validate_file = _validator()
         if validate_file is not None:
-            problems.extend(_as_dict(p) for p in validate_file(data))
+            problems.extend(found for found in map(_as_dict, validate_file(data))
+                            if found.get("severity", "error") == "error")  # warnings never block
     return facts, problems
 
 

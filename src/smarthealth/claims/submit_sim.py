@@ -78,7 +78,8 @@ def examine(data: bytes, *, kind: str, facility: str, require_signature: bool
         return "402", "Hồ sơ chưa có chữ ký số CHUKYDONVI / the file is not signed", {}
     validate_file = submit._validator()
     if validate_file is not None:
-        problems = [submit._as_dict(p) for p in validate_file(data)]
+        problems = [p for p in map(submit._as_dict, validate_file(data))
+                    if p.get("severity", "error") == "error"]
         if problems:
             shown = "; ".join(f"{p.get('table')}.{p.get('field')}: {p.get('message_vi')}"
                               for p in problems[:5])
