@@ -19,7 +19,7 @@ B, W = 5, 3
 ALPHA = 0.05
 Z = 1.959963984540054  # qnorm(1 - 0.05 / 2)
 LIMIT_CASES, LIMIT_PERIODS = 5, 4
-CHUNK = 1024
+CHUNK = 2048
 
 
 def first_evaluated(frequency: int) -> int:

@@ -85,21 +85,29 @@ def _starts(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return idx, np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
 
 
-def _lsum(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per-level row sums of a (K, n) array whose columns are grouped by level (no BLAS)."""
-    if starts.size == 1:
+BLOCK = 64  # rows per matrix product: small enough that OpenBLAS stays single-threaded
+
+
+def _bmm(a: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """a @ basis in row blocks (multi-threaded BLAS on these small products only contends)."""
+    if a.shape[0] <= BLOCK:
+        return a @ basis
+    out = np.empty((a.shape[0], basis.shape[1]))
+    for i in range(0, a.shape[0], BLOCK):
+        np.matmul(a[i: i + BLOCK], basis, out=out[i: i + BLOCK])
+    return out
+
+
+def _lsum(a: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Per-level row sums of a (K, n) array."""
+    if levels.shape[1] == 1:
         return a.sum(axis=1, keepdims=True)
-    return np.add.reduceat(a, starts, axis=1)
+    return _bmm(a, levels)
 
 
-def _sums(a: np.ndarray, starts: np.ndarray, xc: np.ndarray, powers: int) -> np.ndarray:
-    """[sum a, sum a xc, (sum a xc^2)] per level, stacked as (K, powers * m)."""
-    parts = [_lsum(a, starts)]
-    term = a
-    for _ in range(powers - 1):
-        term = term * xc
-        parts.append(_lsum(term, starts))
-    return np.hstack(parts)
+def _basis(levels: np.ndarray, xc: np.ndarray, powers: int) -> np.ndarray:
+    """[levels, levels * xc, levels * xc^2][:powers] side by side: (n, powers * m)."""
+    return np.hstack([levels * (xc ** p)[:, None] for p in range(powers)])
 
 
 def irls(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarray | None,
@@ -132,17 +140,17 @@ def _irls_levels(pre: Start, omega: np.ndarray, levels: np.ndarray, k: int, n: i
     y = pre.y
     wy = omega * y
     c1 = (omega * pre.ylogy).sum(axis=1)
-    idx, starts = _starts(levels)
-    om_l = _lsum(omega, starts)
-    y_l = _lsum(wy, starts)
+    idx, _ = _starts(levels)
+    om_l = _lsum(omega, levels)
+    y_l = _lsum(wy, levels)
     has = om_l > 0
     rank = has.sum(axis=1)
     # iteration 1, element-wise from mustart = y + 0.1
     eta0, mu0 = pre.eta0, pre.mu0
     devold = 2.0 * (omega * pre.dev0).sum(axis=1)
     w1 = omega * mu0
-    s0 = _lsum(w1, starts)
-    t0 = _lsum(w1 * eta0 + omega * (y - mu0), starts)
+    s0 = _lsum(w1, levels)
+    t0 = _lsum(w1 * eta0 + omega * (y - mu0), levels)
     s0_safe = np.where(has, s0, 1.0)
     alpha = np.where(has, t0 / s0_safe, 0.0)
     mu_l_prev = None  # None: the last W is w1 (element-wise)
@@ -204,17 +212,18 @@ def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarra
     y = pre.y
     wy = omega * y
     c1 = (omega * pre.ylogy).sum(axis=1)
-    idx, starts = _starts(levels)
-    has_all = _lsum(omega, starts) > 0
+    idx, _ = _starts(levels)
+    has_all = _lsum(omega, levels) > 0
     rank = has_all.sum(axis=1) + 1
     xmin, xmax = float(xc.min()), float(xc.max())
-    wy_l = _sums(wy, starts, xc, 2)  # level sums of omega*y and omega*y*xc
+    basis_w, basis_z = _basis(levels, xc, 3), _basis(levels, xc, 2)
+    wy_l = _bmm(wy, basis_z)  # level sums of omega*y and omega*y*xc
     # iteration 1 starts from mustart = y + 0.1 (eta not of the alpha + beta xc form)
     eta0, mu0 = pre.eta0, pre.mu0
     devold = 2.0 * (omega * pre.dev0).sum(axis=1)
     w0 = omega * mu0
-    sw = _sums(w0, starts, xc, 3)
-    sz = _sums(w0 * eta0, starts, xc, 2) + wy_l - sw[:, : 2 * m]
+    sw = _bmm(w0, basis_w)
+    sz = _bmm(w0 * eta0, basis_z) + wy_l - sw[:, : 2 * m]
     active = np.arange(k)
     om, c1a, has, wyl = omega, c1, has_all, wy_l
     coef_old: tuple[np.ndarray, np.ndarray] | None = None
@@ -237,7 +246,7 @@ def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarra
         np.maximum(mu_new, EPS, out=mu_new)
         mu_new *= om
         w_new = mu_new
-        sw_new = _sums(w_new, starts, xc, 3)
+        sw_new = _bmm(w_new, basis_w)
         low = alpha.min(axis=1) + np.minimum(beta * xmin, beta * xmax) < LOG_EPS
         ylogmu = (alpha * wyl[:, :m]).sum(axis=1) + beta * wyl[:, m:].sum(axis=1)
         if low.any():
@@ -253,7 +262,7 @@ def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarra
             eta_bad = alpha[bad].take(idx, axis=1) + beta[bad][:, None] * xc
             with np.errstate(over="ignore"):
                 w_new[bad] = np.maximum(np.exp(eta_bad), EPS) * om[bad]
-            sw_new[bad] = _sums(w_new[bad], starts, xc, 3)
+            sw_new[bad] = _bmm(w_new[bad], basis_w)
             dev[bad] = 2.0 * (c1a[bad] - (wy[active[bad]] * np.maximum(eta_bad, LOG_EPS)).sum(1)
                               + sw_new[bad, :m].sum(axis=1))
             bad = ~np.isfinite(dev)
