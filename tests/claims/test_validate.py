@@ -303,3 +303,11 @@ async def test_api_refuses_other_roles(client, make_facility, token_for):
     headers = auth(await token_for("doctor", "01001"))
     response = await client.post("/api/claims/validate", content=b"<x/>", headers=headers)
     assert response.status_code == 403
+
+
+def test_partial_records_are_checked_as_if_the_missing_fields_were_empty():
+    episode = sample_episode()
+    del episode.tables["XML1"][0]["HO_TEN"]
+    del episode.tables["XML3"][2]["TT_THAU"]
+    assert _where(validate_episode(episode)) == [("XML1", "HO_TEN", 1, "required"),
+                                                 ("XML3", "TT_THAU", 3, "required_if")]

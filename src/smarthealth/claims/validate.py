@@ -193,7 +193,7 @@ class _Fast:
     code_sets: tuple[frozenset[str], ...]
     stamps: Callable[[dict[str, str]], tuple[str, ...]]  # yyyymmddHHMM fields
     days: Callable[[dict[str, str]], tuple[str, ...]]  # yyyymmdd fields
-    conditional: tuple[_Field, ...]
+    conditional: tuple[tuple[str, tuple[tuple[str, frozenset[str], bool], ...]], ...]
     others: tuple[_Field, ...]
 
     def clean(self, record: dict[str, str]) -> bool:
@@ -219,11 +219,15 @@ class _Fast:
                     return False
         except KeyError:
             return False
-        for f in self.conditional:
-            if not record[f.name] and all(c.holds(record) for c in f.conditions):
-                return False
+        for name, conditions in self.conditional:
+            if not record.get(name):
+                for other, values, negate in conditions:
+                    if (record.get(other, "") in values) == negate:
+                        break  # a condition does not hold: not required
+                else:
+                    return False
         for f in self.others:
-            value = record[f.name]
+            value = record.get(f.name, "")
             if value and not _value_clean(f, value):
                 return False
         return True
@@ -258,8 +262,8 @@ def _fast(specs: list[fields.FieldSpec], items: list[_Field]) -> _Fast:
             coded.append(f)  # a code implies the format
             continue
         simple = f.codes is None and f.pattern is None and f.sep is None
-        if f.check is None and simple:
-            continue
+        if f.check is None and f.codes is None and f.pattern is None and f.max_items is None:
+            continue  # only required / length (a list of free codes, e.g. MA_BAC_SI)
         if simple and spec.format in _GROUP_PATTERNS:
             groups.setdefault(spec.format, []).append(f.name)
         elif simple and spec.format == "datetime12" and not spec.partial_date:
@@ -280,7 +284,8 @@ def _fast(specs: list[fields.FieldSpec], items: list[_Field]) -> _Fast:
         groups=tuple(compiled), coded=_getter([f.name for f in coded]),
         code_sets=tuple(f.codes | {""} for f in coded if f.codes is not None),
         stamps=_getter(stamps), days=_getter(days),
-        conditional=tuple(f for f in items if f.required == "cond" and f.conditions),
+        conditional=tuple((f.name, tuple((c.field, c.values, c.negate) for c in f.conditions))
+                          for f in items if f.required == "cond" and f.conditions),
         others=tuple(others))
 
 
@@ -539,37 +544,39 @@ _XML3_NAMES = (*_LINE_FIELDS, "DON_GIA_BV", "DON_GIA_BH", "TYLE_TT_DV")
 _LINE_GET = {"XML2": itemgetter(*_XML2_NAMES), "XML3": itemgetter(*_XML3_NAMES)}
 
 
-def _line_numbers(table: str, line: dict[str, str]) -> dict[str, float] | None:
+def _line_numbers(table: str, line: dict[str, str]) -> tuple[float, ...] | None:
     names = _XML2_NAMES if table == "XML2" else _XML3_NAMES
     try:
-        return dict(zip(names, map(float, _LINE_GET[table](line)), strict=True))
+        return tuple(map(float, _LINE_GET[table](line)))
     except (ValueError, KeyError):
         pass
-    v: dict[str, float] = {}
+    out = []
     for name in names:
         number = _num(line.get(name, ""))
         if number is None:
             return None
-        v[name] = number
-    return v
+        out.append(number)
+    return tuple(out)
 
 
 def _line_money(out: list[Problem], table: str, line: dict[str, str], index: int,
-                ma_lk: str) -> dict[str, float] | None:
-    """Per-line formulas (±1 VND); the parsed amounts, or None when a number is unreadable."""
+                ma_lk: str) -> tuple[float, ...] | None:
+    """Per-line formulas (±1 VND); the parsed amounts (_LINE_FIELDS order), or None when a
+    number is unreadable."""
     v = _line_numbers(table, line)
     if v is None:
         return None
-    qty, bv, bh, nk = v["SO_LUONG"], v["THANH_TIEN_BV"], v["THANH_TIEN_BH"], v["T_NGUONKHAC"]
-    ratio_bh = v["TYLE_TT_BH"] / 100
+    qty, bv, bh, nk, muc_huong, bhtt, bncct, bntt, tyle_bh, p1, p2, p3, p4 = v[:13]
+    ratio_bh = tyle_bh / 100
     if table == "XML2":
-        want_bv = qty * v["DON_GIA"]
-        want_bh = (want_bv * ratio_bh,)
+        want_bv = qty * v[13]
+        want_bh: tuple[float, ...] = (want_bv * ratio_bh,)
         bv_text = "SO_LUONG × DON_GIA"
     else:
-        ratio_dv = (v["TYLE_TT_DV"] if line.get("TYLE_TT_DV") else 100) / 100
-        want_bv = qty * v["DON_GIA_BV"] * ratio_dv
-        want_bh = (qty * v["DON_GIA_BH"] * ratio_bh * ratio_dv, qty * v["DON_GIA_BH"] * ratio_bh)
+        price_bv, price_bh, tyle_dv = v[13:16]
+        ratio_dv = (tyle_dv if line.get("TYLE_TT_DV") else 100) / 100
+        want_bv = qty * price_bv * ratio_dv
+        want_bh = (qty * price_bh * ratio_bh * ratio_dv, qty * price_bh * ratio_bh)
         bv_text = "SO_LUONG × DON_GIA_BV × TYLE_TT_DV / 100"
     if nk:
         want_bh = (*want_bh, (bv - nk) * ratio_bh)  # case b: support deducted first
@@ -581,17 +588,19 @@ def _line_money(out: list[Problem], table: str, line: dict[str, str], index: int
         out.append(problem("amount_mismatch", table=table, field="THANH_TIEN_BH", record=index,
                            ma_lk=ma_lk, value=line["THANH_TIEN_BH"], expected=_fmt(want_bh[0]),
                            name="SO_LUONG × DON_GIA_BH × TYLE_TT_BH / 100"))
-    parts = sum(v[p] for p in _NK_PARTS)
+    parts = p1 + p2 + p3 + p4
     if abs(nk - parts) > LINE_TOLERANCE:
         out.append(problem("amount_mismatch", table=table, field="T_NGUONKHAC", record=index,
                            ma_lk=ma_lk, value=line["T_NGUONKHAC"], expected=_fmt(parts),
                            name="NSNN + VTNN + VTTN + CL"))
-    given = (nk, v["T_BHTT"], v["T_BNCCT"], v["T_BNTT"])
+    given = (nk, bhtt, bncct, bntt)
     first = None
     for case in money.CASES if nk else ("a",):
-        want = money.split(thanh_tien_bv=bv, thanh_tien_bh=bh, muc_huong=v["MUC_HUONG"],
+        want = money.split(thanh_tien_bv=bv, thanh_tien_bh=bh, muc_huong=muc_huong,
                            t_nguonkhac=nk, case=case)
-        if all(abs(g - w) <= LINE_TOLERANCE for g, w in zip(given, want, strict=True)):
+        w_nk, w_bhtt, w_bncct, w_bntt = want
+        if (abs(bhtt - w_bhtt) <= LINE_TOLERANCE and abs(bncct - w_bncct) <= LINE_TOLERANCE
+                and abs(bntt - w_bntt) <= LINE_TOLERANCE and abs(nk - w_nk) <= LINE_TOLERANCE):
             return v
         first = first or want
     assert first is not None
@@ -620,14 +629,14 @@ def _money(out: list[Problem], episode: Episode, summary: dict[str, str], ma_lk:
             if v is None:
                 readable = False
                 continue
-            bv = v["THANH_TIEN_BV"]
+            _, bv, bh, nk, _, bhtt, bncct, bntt = v[:8]
             sums["T_TONGCHI_BV"] += bv
-            sums["T_TONGCHI_BH"] += v["THANH_TIEN_BH"]
-            sums["T_BNTT"] += v["T_BNTT"]
-            sums["T_BNCCT"] += v["T_BNCCT"]
-            sums["T_NGUONKHAC"] += v["T_NGUONKHAC"]
+            sums["T_TONGCHI_BH"] += bh
+            sums["T_BNTT"] += bntt
+            sums["T_BNCCT"] += bncct
+            sums["T_NGUONKHAC"] += nk
             if line.get("MA_PTTT") == "1":
-                sums["T_BHTT_GDV"] += v["T_BHTT"]
+                sums["T_BHTT_GDV"] += bhtt
             if table == "XML2":
                 sums["T_THUOC"] += bv
             else:
