@@ -141,6 +141,26 @@ async def test_dashboard_page_in_vietnamese_and_english_shows_the_alarm(client, 
     assert bad.status_code == 200 and "Invalid filter from" in bad.text
 
 
+async def test_dashboard_alarm_panel_filters_by_syndrome_and_method_and_counts(client,
+                                                                               token_for):
+    for ward in (70, 4, 8):
+        await _store_alarm(ward)
+    token = await token_for("department_analyst")
+    page = await client.get("/dashboard?lang=en&syndrome=dengue&method=farrington_flexible",
+                            headers=auth(token))
+    assert page.text.count('class="observed"') == 3
+    assert '<strong id="kpi-alarms">3</strong>' in page.text
+    none = await client.get("/dashboard?lang=en&syndrome=measles", headers=auth(token))
+    assert "No outbreak alarm for these filters." in none.text
+    assert '<strong id="kpi-alarms">0</strong>' in none.text
+    assert await _count(ward=4) == 1 and await _count() == 3
+
+
+async def _count(**filters) -> int:
+    async with get_database().session() as s:
+        return await alarms.count_alarms(s, **filters)
+
+
 async def test_plotly_is_served_from_the_installed_package(client, token_for):
     token = await token_for("department_analyst")
     response = await client.get("/dashboard/plotly.min.js", headers=auth(token))

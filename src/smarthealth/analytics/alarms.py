@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.analytics.alarm_models import SurveillanceAlarm
@@ -123,12 +123,8 @@ async def store_alarms(session: AsyncSession, *, alarms: list[Alarm], syndromes:
     return new
 
 
-async def list_alarms(session: AsyncSession, *, date_from: date | None = None,
-                      date_to: date | None = None, ward: int | None = None,
-                      syndrome: str | None = None, method: str | None = None,
-                      limit: int = 500) -> list[SurveillanceAlarm]:
-    """Stored alarms, newest period first."""
-    stmt = select(SurveillanceAlarm)
+def _filtered(stmt: Any, *, date_from: date | None, date_to: date | None, ward: int | None,
+              syndrome: str | None, method: str | None) -> Any:
     if date_from is not None:
         stmt = stmt.where(SurveillanceAlarm.period_start >= date_from)
     if date_to is not None:
@@ -139,6 +135,26 @@ async def list_alarms(session: AsyncSession, *, date_from: date | None = None,
         stmt = stmt.where(SurveillanceAlarm.syndrome == syndrome)
     if method is not None:
         stmt = stmt.where(SurveillanceAlarm.method == method)
-    stmt = stmt.order_by(SurveillanceAlarm.period_start.desc(), SurveillanceAlarm.ward_code,
-                         SurveillanceAlarm.syndrome, SurveillanceAlarm.method).limit(limit)
+    return stmt
+
+
+async def list_alarms(session: AsyncSession, *, date_from: date | None = None,
+                      date_to: date | None = None, ward: int | None = None,
+                      syndrome: str | None = None, method: str | None = None,
+                      limit: int = 500) -> list[SurveillanceAlarm]:
+    """Stored alarms, newest period first, the largest counts first within a period."""
+    stmt = _filtered(select(SurveillanceAlarm), date_from=date_from, date_to=date_to, ward=ward,
+                     syndrome=syndrome, method=method)
+    stmt = stmt.order_by(SurveillanceAlarm.period_start.desc(), SurveillanceAlarm.observed.desc(),
+                         SurveillanceAlarm.ward_code, SurveillanceAlarm.syndrome,
+                         SurveillanceAlarm.method).limit(limit)
     return list((await session.scalars(stmt)).all())
+
+
+async def count_alarms(session: AsyncSession, *, date_from: date | None = None,
+                       date_to: date | None = None, ward: int | None = None,
+                       syndrome: str | None = None, method: str | None = None) -> int:
+    """How many stored alarms match."""
+    stmt = _filtered(select(func.count()).select_from(SurveillanceAlarm), date_from=date_from,
+                     date_to=date_to, ward=ward, syndrome=syndrome, method=method)
+    return int(await session.scalar(stmt) or 0)

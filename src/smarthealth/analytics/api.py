@@ -195,12 +195,8 @@ def alarm_rows(stored: list[Any], lang: str = "en") -> Result:
     return Result(columns=columns, rows=rows)
 
 
-async def find_alarms(session: AsyncSession, params: Any) -> list[Any]:
-    """Stored alarms matching the query parameters from, to, ward, syndrome, method."""
-    date_from, date_to = _date(params, "from"), _date(params, "to")
-    ward_text = (params.get("ward") or "").strip()
-    if ward_text and not ward_text.isdigit():
-        raise _bad("ward", "a ward code is a number.", "mã phường/xã là một số.", ward_text)
+def alarm_choice(params: Any) -> tuple[str | None, str | None]:
+    """The syndrome and method filters of the alarm list."""
     syndrome = (params.get("syndrome") or "").strip() or None
     if syndrome is not None and syndrome not in syndromes.load().syndromes:
         raise _bad("syndrome", "unknown syndrome.", "hội chứng không có trong cấu hình.",
@@ -209,6 +205,16 @@ async def find_alarms(session: AsyncSession, params: Any) -> list[Any]:
     if method is not None and method not in METHODS:
         raise _bad("method", f"use one of {', '.join(METHODS)}.",
                    f"chọn một trong {', '.join(METHODS)}.", method)
+    return syndrome, method
+
+
+async def find_alarms(session: AsyncSession, params: Any) -> list[Any]:
+    """Stored alarms matching the query parameters from, to, ward, syndrome, method."""
+    date_from, date_to = _date(params, "from"), _date(params, "to")
+    ward_text = (params.get("ward") or "").strip()
+    if ward_text and not ward_text.isdigit():
+        raise _bad("ward", "a ward code is a number.", "mã phường/xã là một số.", ward_text)
+    syndrome, method = alarm_choice(params)
     return await alarm_service.list_alarms(
         session, date_from=date_from, date_to=date_to, ward=int(ward_text) if ward_text else None,
         syndrome=syndrome, method=method, limit=MAX_ALARMS)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
@@ -79,7 +80,7 @@ METHOD_LABELS = {
 SEX_LABELS = {"male": "Male", "female": "Female"}
 SCRIPT_TEXTS = ("Chart", "Table", "No data for these filters.", "Loading…",
                 "Could not load the data.", "Showing %(shown)s of %(total)s rows; download the "
-                "CSV for all of them.", "of", "Visits", "Insured share", "Unknown ward")
+                "CSV for all of them.", "Unknown ward", "7-day average")
 
 
 @cache
@@ -108,16 +109,29 @@ def ward_sort_key(name: str) -> str:
         .encode("ascii", "ignore").decode().lower()
 
 
+def _count_text(value: int, lang: str) -> str:
+    """1.234 in Vietnamese, 1,234 in English."""
+    text = f"{value:,}"
+    return text.replace(",", ".") if lang == "vi" else text
+
+
+def _filter_values(filters: Filters) -> dict[str, Any]:
+    return {k: v for k, v in api.filters_dict(filters).items() if v is not None}
+
+
 def _query_string(filters: Filters) -> str:
-    values = {k: v for k, v in api.filters_dict(filters).items() if v is not None}
-    return "&".join(f"{k}={v}" for k, v in values.items())
+    return urlencode(_filter_values(filters))
 
 
-async def _alarms(session: AsyncSession, filters: Filters, lang: str) -> list[dict[str, Any]]:
-    """Alarms for the panel: within the dates and ward of the filters (else the newest)."""
-    stored = await alarm_service.list_alarms(
-        session, date_from=filters.date_from - timedelta(days=6) if filters.date_from else None,
-        date_to=filters.date_to, ward=filters.ward, limit=RECENT_ALARMS)
+async def _alarms(session: AsyncSession, filters: Filters, lang: str, syndrome: str | None,
+                  method: str | None) -> tuple[list[dict[str, Any]], int]:
+    """Alarms for the panel: within the dates and ward of the filters (newest first), and how
+    many match in all."""
+    window = {"date_from": filters.date_from - timedelta(days=6) if filters.date_from else None,
+              "date_to": filters.date_to, "ward": filters.ward, "syndrome": syndrome,
+              "method": method}
+    stored = await alarm_service.list_alarms(session, **window, limit=RECENT_ALARMS)
+    total = await alarm_service.count_alarms(session, **window)
     definitions = syndromes.load().syndromes
     rows = []
     for a in stored:
@@ -130,7 +144,7 @@ async def _alarms(session: AsyncSession, filters: Filters, lang: str) -> list[di
                      "syndrome": known.name(lang) if known else a.syndrome,
                      "method": METHOD_LABELS.get(a.method, a.method), "observed": a.observed,
                      "expected": a.expected, "threshold": a.threshold})
-    return rows
+    return rows, total
 
 
 @router.get("/dashboard")
@@ -138,20 +152,29 @@ async def dashboard(request: Request, principal: Viewer, session: Session) -> Re
     """The dashboard: filters, charts with tables and CSV, and the outbreak alarms."""
     lang = request_language(request)
     error = None
+    syndrome = method = None
     try:
         filters = api.parse_filters(request.query_params, principal)
+        syndrome, method = api.alarm_choice(request.query_params)
     except DomainError as exc:
         error = exc.message_vi if lang == "vi" else exc.message_en
         filters = Filters(facility=principal.facility_scope())
     facilities = (await registry.list_facilities(session, active=True, page_size=1000)).items
     if principal.facility_scope():
         facilities = [f for f in facilities if f.code == principal.facility_code]
+    alarms, alarm_total = ([], 0)
+    if principal.city_wide:
+        alarms, alarm_total = await _alarms(session, filters, lang, syndrome, method)
     gettext = i18n.translations(lang).gettext
     return render(request, "analytics/dashboard.html", {
         "filters": filters, "error": error, "charts": CHARTS, "query": _query_string(filters),
+        "filters_query": _filter_values(filters),
         "facilities": facilities, "wards": _wards(), "age_groups": AGE_GROUPS,
-        "sexes": SEX_LABELS, "city_wide": principal.city_wide,
-        "alarms": await _alarms(session, filters, lang) if principal.city_wide else [],
+        "sexes": SEX_LABELS, "city_wide": principal.city_wide, "alarms": alarms,
+        "alarm_total": alarm_total, "alarm_total_text": _count_text(alarm_total, lang),
+        "alarm_syndrome": syndrome, "alarm_method": method,
+        "syndromes": [(s.key, s.name(lang)) for s in syndromes.load().syndromes.values()],
+        "methods": METHOD_LABELS,
         "column_labels": {k: gettext(v) for k, v in COLUMN_LABELS.items()},
         "script_texts": {t: gettext(t) for t in SCRIPT_TEXTS},
     })

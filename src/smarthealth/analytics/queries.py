@@ -169,7 +169,8 @@ def top_diagnoses(conn: Any, filters: Filters) -> Result:
 
 def admissions_occupancy(conn: Any, filters: Filters) -> Result:
     """Admissions, discharges and occupied beds per day (midnight census: admitted on or before
-    the day and not yet discharged on it), against the beds of the facility or of the city."""
+    the day and not yet discharged on it), against the beds of the facility or of the city;
+    without an end date, up to the last admission."""
     where = _where(filters, dates=False, extra="admitted")
     if filters.date_to is not None:
         where.add("visit_date <= $date_to", date_to=filters.date_to)
@@ -194,7 +195,8 @@ def admissions_occupancy(conn: Any, filters: Filters) -> Result:
             SELECT day, sum(admissions) AS admissions, sum(discharges) AS discharges
             FROM moves GROUP BY day),
         span AS (
-            SELECT min(day) AS first_day, coalesce(CAST($hi AS DATE), max(day)) AS last_day
+            SELECT min(day) AS first_day,
+                   coalesce(CAST($hi AS DATE), max(day) FILTER (WHERE admissions > 0)) AS last_day
             FROM daily),
         days AS (
             SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE)

@@ -11,6 +11,7 @@
   const columnLabel = (name) => i18n.columns[name] || name;
   const locale = lang === "vi" ? "vi-VN" : "en-GB";
   const TABLE_ROWS = 200;
+  const CHART_HEIGHT = 400;
   const COLORS = ["#0b6e4f", "#e08e0b", "#2e86c1", "#c0392b", "#7d3c98", "#16a085", "#7f8c8d"];
 
   function formatValue(name, value) {
@@ -81,8 +82,18 @@
   function traces(spec, data) {
     const rows = rowsAsObjects(data);
     if (spec.kind === "line") {
-      return spec.y.map((y, i) => ({x: rows.map((r) => r[spec.x]), y: rows.map((r) => r[y]),
-        type: "scatter", mode: "lines", name: columnLabel(y), line: {color: COLORS[i], width: 2}}));
+      const x = rows.map((r) => r[spec.x]);
+      const out = spec.y.map((y, i) => ({x, y: rows.map((r) => r[y]), type: "scatter",
+        mode: rows.length > 60 ? "lines" : "lines+markers", name: columnLabel(y),
+        line: {color: rows.length > 60 ? "#b7d9cb" : COLORS[i], width: rows.length > 60 ? 1 : 2}}));
+      if (rows.length > 60) {  // daily counts swing by weekday: a 7-day mean shows the trend
+        const values = rows.map((r) => r[spec.y[0]]);
+        const mean = values.map((_, i) => (i < 6 ? null :
+          values.slice(i - 6, i + 1).reduce((a, b) => a + b, 0) / 7));
+        out.push({x, y: mean, type: "scatter", mode: "lines", name: t("7-day average"),
+          line: {color: COLORS[0], width: 2.5}});
+      }
+      return out;
     }
     if (spec.kind === "combo") {
       return [
@@ -134,13 +145,13 @@
     area.appendChild(plot);
     const series = traces(spec, data);
     const horizontal = spec.kind === "hbar" || spec.kind === "stack";
-    const bars = horizontal ? series[0].y.length : 0;
     const layout = {
       margin: {l: horizontal ? 190 : 50, r: spec.kind === "combo" ? 50 : 20, t: 10, b: 40},
-      height: horizontal ? Math.max(260, 60 + bars * (series.length > 1 && spec.kind === "hbar" ? 26 : 20)) : 300,
+      height: CHART_HEIGHT,
       font: {family: "Noto Sans, Segoe UI, Roboto, Arial, sans-serif", size: 12, color: "#17202a"},
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      showlegend: series.length > 1, legend: {orientation: "h", y: -0.15},
+      showlegend: series.length > 1, legend: {orientation: "h", y: -0.12, traceorder: "normal"},
+      bargap: 0.25,
       barmode: spec.kind === "stack" ? "stack" : "group",
       xaxis: {gridcolor: "#e5ebf0", automargin: true,
         ticksuffix: spec.percent ? " %" : "", range: spec.percent ? [0, 100] : undefined},
