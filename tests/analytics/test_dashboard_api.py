@@ -167,3 +167,16 @@ async def test_plotly_is_served_from_the_installed_package(client, token_for):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert b"plotly.js" in response.content[:2000]
+
+
+async def test_facility_admin_page_is_locked_to_their_facility_without_alarms(client, token_for,
+                                                                              make_facility):
+    await make_facility(code="01002", name="Trạm Y tế Phường Ba Đình")
+    await _store_alarm(70)
+    token = await token_for("facility_admin", "01002")
+    page = await client.get("/dashboard?lang=en", headers=auth(token))
+    assert page.status_code == 200
+    assert "Your facility only." in page.text
+    assert '<select name="facility" disabled>' in page.text
+    assert 'id="alarms"' not in page.text
+    assert "facility=01002" in page.text  # the charts' API and CSV links carry the facility
