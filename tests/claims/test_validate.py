@@ -311,3 +311,22 @@ def test_partial_records_are_checked_as_if_the_missing_fields_were_empty():
     del episode.tables["XML3"][2]["TT_THAU"]
     assert _where(validate_episode(episode)) == [("XML1", "HO_TEN", 1, "required"),
                                                  ("XML3", "TT_THAU", 3, "required_if")]
+
+
+def test_checkin_files_are_validated(tmp_path):
+    from smarthealth.claims.xmlfile import checkin_xml
+
+    data = checkin_xml(_checkin(NGAY_VAO="20261120"))
+    assert [(p.table, p.field, p.record, p.code) for p in validate_file(data)] == [
+        ("XML0", "NGAY_VAO", 1, "date_format")]
+    assert validate_file(checkin_xml(_checkin())) == []
+
+
+def test_cli_warnings_do_not_change_the_exit_code(tmp_path):
+    path = tmp_path / "warn.xml"
+    path.write_bytes(envelope_xml(sample_episode(MA_BENH_CHINH="J06"), created=CREATED))
+    quiet = CliRunner().invoke(main, ["claims", "validate", str(path)])
+    assert quiet.exit_code == 0 and "WARNING" not in quiet.output
+    loud = CliRunner().invoke(main, ["claims", "validate", "--warnings", str(path)])
+    assert loud.exit_code == 0
+    assert "WARNING [unspecific_icd10] HOSO 1 XML1 MA_BENH_CHINH record 1" in loud.output
