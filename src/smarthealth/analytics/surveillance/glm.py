@@ -237,7 +237,8 @@ def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarra
         ratio = np.where(has, s1 / s0_safe, 0.0)
         schur = s2.sum(axis=1) - (ratio * s1).sum(axis=1)
         rhs = t1.sum(axis=1) - (ratio * t0).sum(axis=1)
-        beta = rhs / schur
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta = rhs / schur
         alpha = np.where(has, (t0 - s1 * beta[:, None]) / s0_safe, 0.0)
         eta_new = alpha.take(idx, axis=1)
         eta_new += beta[:, None] * xc
