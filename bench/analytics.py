@@ -287,7 +287,10 @@ def surveillance() -> dict:
         from surveillance import measure  # bench/surveillance.py (helper H4)
     except ImportError as exc:
         return {"skipped": f"bench/surveillance.py not available ({exc})"}
-    return measure()
+    import contextlib
+
+    with contextlib.redirect_stdout(sys.stderr):  # its progress lines; the JSON stays last
+        return measure(wards=126, syndromes=20, years=10)
 
 
 def main() -> None:
