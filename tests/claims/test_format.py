@@ -229,3 +229,11 @@ def test_entities_are_not_expanded():
             b"<GIAMDINHHS><THONGTINDONVI><MACSKCB>&x;</MACSKCB></THONGTINDONVI></GIAMDINHHS>")
     result = read(data)
     assert all("root:" not in e.facility_code for e in result.episodes)
+
+
+def test_writer_drops_characters_xml_cannot_hold():
+    episode = sample_episode()
+    episode.tables["XML5"][0]["HOI_CHAN"] = "hội chẩn\x01\x0b xong"
+    result = read(envelope_xml(episode, created=CREATED))
+    assert result.problems == []
+    assert result.episodes[0].tables["XML5"][0]["HOI_CHAN"] == "hội chẩn xong"

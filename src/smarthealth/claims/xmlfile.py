@@ -24,8 +24,8 @@ __all__ = ["CheckIn", "Episode", "Problem", "ReadResult", "checkin_xml", "envelo
            "inner_xml", "read"]
 
 HEADER = '<?xml version="1.0" encoding="utf-8"?>'
-_SPECIAL = re.compile(r"[&<>\r]")
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # escape or drop
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
                           remove_comments=True, remove_pis=True, load_dtd=False)
 
@@ -89,8 +89,8 @@ def _record(table: str, tag: str, record: dict[str, str]) -> str:
         values = list(record.values())
     else:
         values = [record.get(n, "") for n in names]
-    if _SPECIAL.search("\x00".join(values)):
-        values = [_escape(v) if v else v for v in values]
+    if _SPECIAL.search("\n".join(values)):
+        values = [_escape(_INVALID.sub("", v)) if v else v for v in values]
     return template.format(*values)
 
 
@@ -104,7 +104,7 @@ def inner_xml(table: str, records: list[dict[str, str]]) -> str:
         text = f"{HEADER}{rows}"
     else:
         text = f"{HEADER}<{spec.root}><{spec.list}>{rows}</{spec.list}></{spec.root}>"
-    return _INVALID.sub("", text) if _INVALID.search(text) else text
+    return text
 
 
 def _hoso(episode: Episode) -> str:
@@ -140,7 +140,7 @@ def checkin_xml(checkin: CheckIn) -> bytes:
     rows = "".join([_record("XML0", spec.record, r) for r in checkin.records])
     text = (f"{HEADER}\n<{spec.root}><{spec.list}>{rows}</{spec.list}><CHUKYDONVI/>"
             f"</{spec.root}>\n")
-    return (_INVALID.sub("", text) if _INVALID.search(text) else text).encode("utf-8")
+    return text.encode()
 
 
 # Reading
