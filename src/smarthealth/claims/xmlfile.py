@@ -189,11 +189,11 @@ def _records(table: str, root: etree._Element, hoso: int,
     size = len(template)
     out = []
     for index, element in enumerate(elements, start=1):
-        pairs = [(c.tag, c.text) for c in element]
+        pairs = [(c.tag, c.text or "") for c in element]
         found = dict(pairs)
         record = {**template, **found}
         if len(record) == size and len(found) == len(pairs):
-            out.append({k: v.strip() if v else "" for k, v in record.items()})
+            out.append(dict(zip(record, map(str.strip, record.values()), strict=True)))
         else:
             out.append(_slow_record(table, template, pairs, index, hoso, problems))
     return out
