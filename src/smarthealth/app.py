@@ -16,6 +16,7 @@ from smarthealth.analytics import api as analytics_api
 from smarthealth.analytics import pages as analytics_pages
 from smarthealth.catalogue import api as catalogue_api
 from smarthealth.claims import api as claims_api
+from smarthealth.claims import pages as claims_pages
 from smarthealth.core import api as core_api
 from smarthealth.core import audit, auth
 from smarthealth.core.db import get_database
@@ -89,6 +90,7 @@ def create_app() -> FastAPI:
     app.include_router(emr_pages.router)
     app.include_router(emr_documents_api.router)
     app.include_router(claims_api.router)
+    app.include_router(claims_pages.router)
     app.include_router(analytics_api.router)
     app.include_router(analytics_pages.router)
     return app

@@ -151,10 +151,12 @@ AREAS = [
      "text": "Called numbers and the next ones, live, for the waiting hall."},
     {"icon": "clinic", "title": "Clinic", "href": "/clinic/{facility}", "ready": True,
      "text": "Queues, electronic medical records, prescriptions and signing."},
+    {"icon": "claims", "title": "Insurance claims", "href": "/claims", "ready": True,
+     "text": "Check XML 130 claim files, sign and send them to BHXH, follow each submission."},
     {"icon": "portal", "title": "Citizen portal", "href": "/portal", "ready": False,
      "text": "Your own record from every facility, reminders and surveys."},
     {"icon": "dashboard", "title": "Health department dashboard", "href": "/dashboard",
-     "ready": False,
+     "ready": True,
      "text": "City-wide visits, waiting times, insurance coverage and outbreak alarms."},
 ]
 
