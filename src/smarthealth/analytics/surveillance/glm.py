@@ -217,6 +217,8 @@ def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarra
     rank = has_all.sum(axis=1) + 1
     xmin, xmax = float(xc.min()), float(xc.max())
     basis_w, basis_z = _basis(levels, xc, 3), _basis(levels, xc, 2)
+    design = np.vstack([levels.T, xc[None, :]])  # eta = [alpha, beta] @ design
+    unit = bool((omega == 1).all())  # all present with unit prior weights: W = mu
     wy_l = _bmm(wy, basis_z)  # level sums of omega*y and omega*y*xc
     # iteration 1 starts from mustart = y + 0.1 (eta not of the alpha + beta xc form)
     eta0, mu0 = pre.eta0, pre.mu0
@@ -240,15 +242,16 @@ def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarra
         with np.errstate(divide="ignore", invalid="ignore"):
             beta = rhs / schur
         alpha = np.where(has, (t0 - s1 * beta[:, None]) / s0_safe, 0.0)
-        eta_new = alpha.take(idx, axis=1)
-        eta_new += beta[:, None] * xc
+        eta_new = _bmm(np.hstack([alpha, beta[:, None]]), design)
+        low = alpha.min(axis=1) + np.minimum(beta * xmin, beta * xmax) < LOG_EPS
         with np.errstate(over="ignore"):
             mu_new = np.exp(eta_new, out=eta_new)
-        np.maximum(mu_new, EPS, out=mu_new)
-        mu_new *= om
+        if low.any():
+            np.maximum(mu_new, EPS, out=mu_new)
+        if not unit:
+            mu_new *= om
         w_new = mu_new
         sw_new = _bmm(w_new, basis_w)
-        low = alpha.min(axis=1) + np.minimum(beta * xmin, beta * xmax) < LOG_EPS
         ylogmu = (alpha * wyl[:, :m]).sum(axis=1) + beta * wyl[:, m:].sum(axis=1)
         if low.any():
             rows_low = np.flatnonzero(low)
@@ -298,10 +301,14 @@ def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarra
         sz += wyl - sw[:, : 2 * m]
         coef_old = (alpha, beta)
     with np.errstate(over="ignore"):
-        fit.mu = np.maximum(np.exp(fit.alpha.take(idx, axis=1) + fit.beta[:, None] * xc), EPS)
-        eta_prev = prev_alpha.take(idx, axis=1) + prev_beta[:, None] * xc
-        w_last = np.maximum(np.exp(eta_prev), EPS) * omega
-    fit.w = np.where(first[:, None], omega * mu0, w_last)
+        fit.mu = np.exp(_bmm(np.hstack([fit.alpha, fit.beta[:, None]]), design))
+        np.maximum(fit.mu, EPS, out=fit.mu)
+        w_last = np.exp(_bmm(np.hstack([prev_alpha, prev_beta[:, None]]), design))
+        np.maximum(w_last, EPS, out=w_last)
+    w_last *= omega
+    if first.any():
+        w_last[first] = (omega * mu0)[first]
+    fit.w = w_last
     return _finish(fit, y, omega, levels, rank)
 
 
