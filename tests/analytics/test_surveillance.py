@@ -152,3 +152,11 @@ def test_series_are_independent() -> None:
     both = detect(np.vstack([a, b]), frequency=52, method="farrington_flexible")
     alone = detect(b, frequency=52, method="farrington_flexible")
     np.testing.assert_array_equal(both.threshold[1], alone.threshold[0])
+
+
+def test_threads_give_identical_results() -> None:
+    counts = np.vstack([_weekly(seed=s) for s in range(6)])
+    one = detect(counts, frequency=52, method="farrington_flexible", threads=1)
+    two = detect(counts, frequency=52, method="farrington_flexible", threads=2)
+    np.testing.assert_array_equal(one.threshold, two.threshold)
+    np.testing.assert_array_equal(one.expected, two.expected)

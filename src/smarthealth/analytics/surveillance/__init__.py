@@ -5,6 +5,8 @@ numpy/scipy only; see SURVEILLANCE.md for the methods, parameters and R quirks m
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +48,19 @@ def first_evaluated(*, method: str, frequency: int) -> int:
     return flexible.first_evaluated(frequency)
 
 
-def detect(counts: np.ndarray, *, frequency: int, method: str) -> Detection:
-    """Run one method on every series (rows of `counts`; NaN = missing count)."""
+def _workers() -> int:
+    """Threads for the Farrington fits: SMARTHEALTH_SURVEILLANCE_THREADS (default 1)."""
+    value = os.environ.get("SMARTHEALTH_SURVEILLANCE_THREADS", "")
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+def detect(counts: np.ndarray, *, frequency: int, method: str,
+           threads: int | None = None) -> Detection:
+    """Run one method on every series (rows of `counts`; NaN = missing count).
+
+    The Farrington methods fit chunks of (series, t) problems on `threads` threads (numpy
+    releases the GIL in its array loops); results do not depend on the thread count.
+    """
     first = first_evaluated(method=method, frequency=frequency)
     counts = np.atleast_2d(np.asarray(counts, dtype=float))
     if counts.size and np.nanmin(counts, initial=0.0) < 0:
@@ -62,7 +75,19 @@ def detect(counts: np.ndarray, *, frequency: int, method: str) -> Detection:
     threshold = np.full(counts.shape, np.nan)
     alarm = np.full(counts.shape, np.nan)
     module = farrington if method == "farrington" else flexible
-    for s, t in farrington.chunks(n_series, n_periods, first, module.CHUNK):
+
+    def run(block: tuple[np.ndarray, np.ndarray]) -> None:
+        s, t = block
         e, u, a = module.evaluate(counts, s, t, frequency)
         expected[s, t], threshold[s, t], alarm[s, t] = e, u, a
+
+    blocks = farrington.chunks(n_series, n_periods, first, module.CHUNK)
+    workers = threads if threads is not None else _workers()
+    if workers <= 1:
+        for block in blocks:
+            run(block)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for _ in pool.map(run, blocks):
+                pass
     return Detection(expected, threshold, alarm, evaluated)
