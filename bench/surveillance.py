@@ -42,7 +42,7 @@ freq <- 52; n <- ncol(counts)
 res <- NULL
 for (method in c("ears_c1", "ears_c2", "ears_c3", "farrington", "farrington_flexible")) {
   rng <- (n - points + 1):n
-  t0 <- proc.time()[["elapsed"]]
+  t0 <- proc.time()[["elapsed"]]; c0 <- sum(proc.time()[c("user.self", "sys.self")])
   for (i in seq_len(nrow(counts))) {
     y <- as.numeric(counts[i, ])
     if (method %in% c("ears_c1", "ears_c2", "ears_c3")) {
@@ -67,8 +67,9 @@ for (method in c("ears_c1", "ears_c2", "ears_c3", "farrington", "farrington_flex
                                  alarm = ifelse(is.na(a), "", as.integer(a)),
                                  threshold = ifelse(is.na(u), "", sprintf("%.15g", u))))
   }
-  cat(sprintf("TIME %s %d %.6f\n", method, nrow(counts) * points,
-              proc.time()[["elapsed"]] - t0))
+  cat(sprintf("TIME %s %d %.6f %.6f\n", method, nrow(counts) * points,
+              proc.time()[["elapsed"]] - t0,
+              sum(proc.time()[c("user.self", "sys.self")]) - c0))
 }
 write.csv(res, out, row.names = FALSE, quote = FALSE)
 """
@@ -114,8 +115,8 @@ def _time_r(sample: np.ndarray, points: int, ours: dict[str, dict]) -> dict[str,
         timing = {}
         for line in proc.stdout.splitlines():
             if line.startswith("TIME "):
-                _, method, n_points, seconds = line.split()
-                timing[method] = (int(n_points), float(seconds))
+                _, method, n_points, seconds, cpu = line.split()
+                timing[method] = (int(n_points), float(seconds), float(cpu))
         with open(out, newline="") as handle:
             rows = list(csv.DictReader(handle))
     result: dict[str, object] = {}
@@ -128,9 +129,10 @@ def _time_r(sample: np.ndarray, points: int, ours: dict[str, dict]) -> dict[str,
             theirs = np.nan if row["alarm"] == "" else float(row["alarm"])
             total += 1
             agree += (np.isnan(mine) and np.isnan(theirs)) or mine == theirs
-        n_points, seconds = timing.get(method, (0, float("nan")))
+        n_points, seconds, cpu = timing.get(method, (0, float("nan"), float("nan")))
         r_ms = 1000 * seconds / max(n_points, 1)
         result[method] = {"points": n_points, "ms_per_point": round(r_ms, 4),
+                          "cpu_ms_per_point": round(1000 * cpu / max(n_points, 1), 4),
                           "alarm_agreement": round(agree / max(total, 1), 4),
                           "ratio_r_over_smarthealth": round(r_ms / ours[method]["ms_per_point"],
                                                             1)}
@@ -143,19 +145,21 @@ def measure(*, wards: int = 126, syndromes: int = 20, years: int = 10,
     """Time every method on the synthetic counts (and R on a sample); a JSON-ready dict."""
     counts = synthetic_counts(wards=wards, syndromes=syndromes, years=years)
     report: dict[str, object] = {"series": counts.shape[0], "periods": counts.shape[1],
-                                 "frequency": 52}
+                                 "frequency": 52, "threads": 1,
+                                 "load_average": round(os.getloadavg()[0], 2)}
     ours: dict[str, dict] = {}
     rng = np.random.default_rng(1)
     sample_rows = np.sort(rng.choice(counts.shape[0], min(r_series, counts.shape[0]),
                                      replace=False))
     for method in methods:
-        start = time.perf_counter()
-        det = detect(counts, frequency=52, method=method)
-        seconds = time.perf_counter() - start
+        start, cpu_start = time.perf_counter(), time.process_time()
+        det = detect(counts, frequency=52, method=method, threads=1)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         points = int(det.evaluated.sum())
         ms = 1000 * seconds / max(points, 1)
         ours[method] = {"points": points, "seconds": round(seconds, 3),
                         "ms_per_point": round(ms, 5),
+                        "cpu_ms_per_point": round(1000 * cpu / max(points, 1), 5),
                         "alarms": int(np.nansum(det.alarm)),
                         "sample_detection": detect(counts[sample_rows], frequency=52,
                                                    method=method)}
