@@ -53,9 +53,11 @@ def test_waiting_times_p50_p90_per_facility(conn):
 
 
 def test_waiting_times_sample_a_large_extract(conn, monkeypatch):
-    assert queries._quantile_sample(conn) == ""
+    everything, one_facility = queries._where(Filters()), queries._where(Filters(facility="01002"))
+    assert queries._quantile_sample(conn, everything) == ""
     monkeypatch.setattr(queries, "QUANTILE_SAMPLE_ROWS", 3)
-    assert queries._quantile_sample(conn) == "USING SAMPLE 50.000000% (system, 7)"
+    assert queries._quantile_sample(conn, everything) == "USING SAMPLE 50.000000% (system, 7)"
+    assert queries._quantile_sample(conn, one_facility) == ""  # 2 matching visits: exact
     assert len(DASHBOARD_QUERIES["waiting_times"](conn, Filters()).columns) == 5
 
 

@@ -62,7 +62,7 @@ def count_matrix(conn: Any, *, syndromes: SyndromeSet, frequency: int = 52,
         if end is not None:
             window += " AND visit_date <= $end"
             params["end"] = end
-        rows = conn.execute(f"""
+        found = conn.execute(f"""
             WITH dx AS (
                 SELECT visit_key, ward_code, visit_date, icd3, main_icd AS code FROM visits
                 WHERE main_icd IS NOT NULL AND ward_code IS NOT NULL {window}
@@ -72,7 +72,7 @@ def count_matrix(conn: Any, *, syndromes: SyndromeSet, frequency: int = 52,
             SELECT ward_code, c.syndrome, CAST(date_trunc('{unit}', visit_date) AS DATE) AS period,
                    count(DISTINCT visit_key) AS n
             FROM dx JOIN _syndrome_codes c ON dx.icd3 = c.icd3 AND starts_with(dx.code, c.prefix)
-            GROUP BY ALL""", params).fetchall()
+            GROUP BY ALL""", params).fetchnumpy()
         bounds = conn.execute(
             "SELECT min(visit_date), max(visit_date), list(DISTINCT ward_code ORDER BY ward_code) "
             f"FROM visits WHERE ward_code IS NOT NULL {window}", params).fetchone()
@@ -81,16 +81,33 @@ def count_matrix(conn: Any, *, syndromes: SyndromeSet, frequency: int = 52,
     first_day, last_day, seen_wards = bounds
     first_day, last_day = start or first_day, end or last_day
     all_wards = sorted(set(wards if wards is not None else (seen_wards or [])))
-    keys = [(w, s) for w in all_wards for s in syndromes.syndromes]
+    names = list(syndromes.syndromes)
+    keys = [(w, s) for w in all_wards for s in names]
     if first_day is None or last_day is None or not keys:
         return SeriesCounts(frequency, keys, [], np.zeros((len(keys), 0)))
     first, step = period_start(first_day, frequency), _step(frequency)
     n_periods = (period_start(last_day, frequency) - first) // step + 1
     starts = [first + i * step for i in range(n_periods)]
     counts = np.zeros((len(keys), n_periods))
-    row_of = {key: i for i, key in enumerate(keys)}
-    for ward, syndrome, period, n in rows:
-        row = row_of.get((ward, syndrome))
-        if row is not None:
-            counts[row, (period - first) // step] = n
+    _fill(counts, found, wards=np.array(all_wards), names=names, first=first,
+          step_days=step.days)
     return SeriesCounts(frequency, keys, starts, counts)
+
+
+def _fill(counts: np.ndarray, found: dict[str, Any], *, wards: np.ndarray, names: list[str],
+          first: date, step_days: int) -> None:
+    """Put the (ward, syndrome, period, n) rows into the matrix (rows ward-major)."""
+    if len(found["n"]) == 0:
+        return
+    ward = np.asarray(found["ward_code"], dtype=np.int64)
+    ward_index = np.searchsorted(wards, ward)
+    known = (ward_index < len(wards)) & (wards[np.minimum(ward_index, len(wards) - 1)] == ward)
+    position = {name: i for i, name in enumerate(names)}
+    unique, inverse = np.unique(np.asarray(found["syndrome"], dtype=str), return_inverse=True)
+    syndrome_index = np.array([position.get(str(u), -1) for u in unique])[inverse]
+    days = (np.asarray(found["period"], dtype="datetime64[D]")
+            - np.datetime64(first, "D")).astype(np.int64)
+    period = days // step_days
+    keep = known & (syndrome_index >= 0) & (period >= 0) & (period < counts.shape[1])
+    rows = ward_index[keep] * len(names) + syndrome_index[keep]
+    counts[rows, period[keep]] = np.asarray(found["n"], dtype=float)[keep]

@@ -106,18 +106,28 @@ def visits_per_ward(conn: Any, filters: Filters) -> Result:
                 where.params)
 
 
-def _quantile_sample(conn: Any) -> str:
-    """A SAMPLE clause keeping about QUANTILE_SAMPLE_ROWS visits when the extract is larger
-    (exact percentiles sort every value: seconds on 100 million rows); "" otherwise."""
-    total = conn.execute("SELECT count(*) FROM visits").fetchone()[0]
-    if total <= QUANTILE_SAMPLE_ROWS:
+def _filter_columns(filters: Filters, *columns: str) -> list[str]:
+    """facility_code, the columns the filters use, and the given ones (a sample reads no more)."""
+    used = {"visit_date": filters.date_from is not None or filters.date_to is not None,
+            "ward_code": filters.ward is not None, "age_group": filters.age_group is not None,
+            "sex": filters.sex is not None}
+    return ["facility_code", *(c for c, on in used.items() if on), *columns]
+
+
+def _quantile_sample(conn: Any, where: _Where) -> str:
+    """A SAMPLE clause keeping about QUANTILE_SAMPLE_ROWS of the matching visits when more
+    match (exact percentiles sort every value: seconds on 100 million rows); "" otherwise."""
+    sql = f"SELECT count(*) FROM visits {where.sql()}"
+    matching = (conn.execute(sql, where.params) if where.params else conn.execute(sql)) \
+        .fetchone()[0]
+    if matching <= QUANTILE_SAMPLE_ROWS:
         return ""
-    return f"USING SAMPLE {100.0 * QUANTILE_SAMPLE_ROWS / total:.6f}% (system, 7)"
+    return f"USING SAMPLE {100.0 * QUANTILE_SAMPLE_ROWS / matching:.6f}% (system, 7)"
 
 
 def waiting_times(conn: Any, filters: Filters) -> Result:
     """Kiosk check-in duration (seconds) and wait from ticket to call (minutes), p50 and p90
-    (exact up to QUANTILE_SAMPLE_ROWS visits, else on a repeatable uniform sample of blocks)."""
+    (exact up to QUANTILE_SAMPLE_ROWS matching visits, else on a repeatable block sample)."""
     where = _where(filters)
     return _run(conn, f"""
         SELECT facility_code,
@@ -125,8 +135,8 @@ def waiting_times(conn: Any, filters: Filters) -> Result:
                round(quantile_cont(checkin_ms, 0.9) / 1000.0, 2) AS checkin_p90_s,
                round(quantile_cont(wait_minutes, 0.5), 1) AS wait_p50_min,
                round(quantile_cont(wait_minutes, 0.9), 1) AS wait_p90_min
-        FROM (SELECT facility_code, ward_code, age_group, sex, visit_date, checkin_ms,
-                     wait_minutes FROM visits {_quantile_sample(conn)})
+        FROM (SELECT {", ".join(_filter_columns(filters, "checkin_ms", "wait_minutes"))}
+              FROM visits {_quantile_sample(conn, where)})
         {where.sql()}
         GROUP BY facility_code ORDER BY facility_code""", where.params)
 
