@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smarthealth.claims import fields
 from smarthealth.claims.episode import CheckIn, Episode, Problem
 from smarthealth.claims.models import ClaimEpisode
+from smarthealth.core import audit
+from smarthealth.core.audit import Actor
 from smarthealth.core.db import Database, utcnow
 from smarthealth.emr import claim_facts as emr_facts
 from smarthealth.identity import claim_facts as identity_facts
@@ -31,6 +33,7 @@ from smarthealth.insurance import claim_facts as insurance_facts
 from smarthealth.registry import claim_facts as registry_facts
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+EXPORTER = Actor(name="xml130-export", role="system")
 COVERED = frozenset({"valid", "valid_with_warning"})
 Bundle = dict[str, Any]
 
@@ -555,7 +558,8 @@ def render(episodes: list[Episode], *, created: date, signers: dict[str, Any] | 
 
 async def export_period(database: Database, *, facility_codes: list[str] | None, start: date,
                         end: date, out: Path, sign: bool = True, chunk: int = 1000,
-                        created: date | None = None, progress: Any = None) -> ExportResult:
+                        created: date | None = None, progress: Any = None,
+                        actor: Actor = EXPORTER) -> ExportResult:
     """Write one file per valid episode (plus its XML0) for encounters finished in the period."""
     from smarthealth.claims.validate import validate_episode
 
@@ -600,6 +604,11 @@ async def export_period(database: Database, *, facility_codes: list[str] | None,
                     (out / checkin_name).write_bytes(checkin)
                     result.checkins += 1
             await _record_exports(session, [b for b, _ in good], digests)
+            await audit.record(
+                session, actor=actor, action="claims.export", entity_type="claims_episode",
+                details={"encounter_ids": [b["encounter"]["id"] for b, _ in good],
+                         "invalid": [i.encounter_id for i in result.invalid
+                                     if i.encounter_id in part]})
         if progress is not None:
             progress(len(part))
     return result

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smarthealth.claims import export, fields, xmlfile
 from smarthealth.claims.episode import Episode, Problem
 from smarthealth.claims.models import ClaimEpisode
+from smarthealth.core import outbox
 from smarthealth.core.audit import Actor, record
 from smarthealth.core.db import Database, utcnow
 from smarthealth.emr import claim_bulk
@@ -488,6 +489,14 @@ async def _write(session: AsyncSession, items: list[tuple[FileOutcome, list[Epis
                               .values(extras=bindparam("extras")), extras)
     await record(session, actor=actor, action="claims.import", entity_type="claims_episode",
                  details={"episodes": len(episodes), "encounter_ids": enc_ids[:1000]})
+    by_facility: dict[str, list[int]] = {}
+    for episode, enc in zip(episodes, enc_ids, strict=True):
+        by_facility.setdefault(episode.facility_code, []).append(enc)
+    for facility_code, ids in by_facility.items():
+        await outbox.publish(session, topic="claims.episodes_imported",
+                             aggregate_type="claims_episode", aggregate_id=ids[0],
+                             facility_code=facility_code,
+                             payload={"encounter_ids": ids, "count": len(ids)})
 
 
 async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]],
