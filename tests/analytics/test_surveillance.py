@@ -14,7 +14,7 @@ from smarthealth.analytics.surveillance import (
     first_evaluated,
 )
 from smarthealth.analytics.surveillance.ears import Z_C3
-from tests.analytics.surveillance_fixtures import CASES, compare
+from tests.analytics.surveillance_fixtures import CASES, MISSING_CASES, compare
 
 
 @pytest.mark.parametrize(("method", "frequency"), CASES)
@@ -24,6 +24,16 @@ def test_matches_r(method: str, frequency: int) -> None:
     assert not c.na_mismatch, c.na_mismatch[:5]
     assert c.alarm_agree / c.points >= 0.98, c.disagreements[:5]
     assert c.alarm_agree == c.points, c.disagreements[:5]  # currently exact
+    assert c.worst_rel <= 1e-6, (c.worst_rel, c.worst_where)
+    assert c.expected_worst_rel <= 1e-6
+
+
+@pytest.mark.parametrize(("method", "frequency"), MISSING_CASES)
+def test_matches_r_with_missing_counts(method: str, frequency: int) -> None:
+    c = compare(method, frequency, "_missing")
+    assert c.points > 200
+    assert not c.na_mismatch, c.na_mismatch[:5]
+    assert c.alarm_agree == c.points, c.disagreements[:5]
     assert c.worst_rel <= 1e-6, (c.worst_rel, c.worst_where)
     assert c.expected_worst_rel <= 1e-6
 
