@@ -56,7 +56,6 @@ def design(frequency: int) -> tuple[np.ndarray, np.ndarray]:
             start += length
     fac[now - PAST_NOT_INCLUDED: now + 1] = np.nan
     keep = np.flatnonzero(~np.isnan(fac))
-    keep = keep[np.argsort(fac[keep], kind="stable")]  # columns grouped by level
     offsets = (keep - now).astype(float)
     levels = np.zeros((keep.size, NO_PERIODS))
     levels[np.arange(keep.size), fac[keep].astype(int) - 1] = 1.0

@@ -77,12 +77,9 @@ def start(y: np.ndarray) -> Start:
     return Start(y, ylogy, eta0, mu0, dev0)
 
 
-def _starts(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(level of each column, first column of each level); columns must be sorted by level."""
-    idx = levels.argmax(axis=1)
-    if (np.diff(idx) < 0).any() or np.unique(idx).size != levels.shape[1]:
-        raise ValueError("design columns must be grouped by level, every level present")
-    return idx, np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+def _level_of(levels: np.ndarray) -> np.ndarray:
+    """The level (column of the one-hot matrix) of every observation."""
+    return levels.argmax(axis=1)
 
 
 BLOCK = 64  # rows per matrix product: small enough that OpenBLAS stays single-threaded
@@ -140,7 +137,7 @@ def _irls_levels(pre: Start, omega: np.ndarray, levels: np.ndarray, k: int, n: i
     y = pre.y
     wy = omega * y
     c1 = (omega * pre.ylogy).sum(axis=1)
-    idx, _ = _starts(levels)
+    idx = _level_of(levels)
     om_l = _lsum(omega, levels)
     y_l = _lsum(wy, levels)
     has = om_l > 0
@@ -212,7 +209,7 @@ def _irls_trend(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarra
     y = pre.y
     wy = omega * y
     c1 = (omega * pre.ylogy).sum(axis=1)
-    idx, _ = _starts(levels)
+    idx = _level_of(levels)
     has_all = _lsum(omega, levels) > 0
     rank = has_all.sum(axis=1) + 1
     xmin, xmax = float(xc.min()), float(xc.max())
