@@ -62,6 +62,7 @@ def connect(root: Path | str | None = None, *, threads: int | None = None
     root = Path(root)
     conn = duckdb.connect()
     conn.execute("SET parquet_metadata_cache = true")  # footers read once per connection
+    conn.execute("SET enable_progress_bar = false")
     if threads:
         conn.execute(f"SET threads = {int(threads)}")
     refresh(conn, root)
