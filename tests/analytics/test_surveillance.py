@@ -161,12 +161,26 @@ def test_series_are_independent() -> None:
     a, b = _weekly(seed=1), _weekly(seed=2)
     both = detect(np.vstack([a, b]), frequency=52, method="farrington_flexible")
     alone = detect(b, frequency=52, method="farrington_flexible")
-    np.testing.assert_array_equal(both.threshold[1], alone.threshold[0])
+    np.testing.assert_allclose(both.threshold[1], alone.threshold[0], rtol=1e-12)
+    np.testing.assert_array_equal(both.alarm[1], alone.alarm[0])
 
 
 def test_threads_give_identical_results() -> None:
     counts = np.vstack([_weekly(seed=s) for s in range(6)])
     one = detect(counts, frequency=52, method="farrington_flexible", threads=1)
     two = detect(counts, frequency=52, method="farrington_flexible", threads=2)
-    np.testing.assert_array_equal(one.threshold, two.threshold)
-    np.testing.assert_array_equal(one.expected, two.expected)
+    np.testing.assert_allclose(one.threshold, two.threshold, rtol=1e-12)
+    np.testing.assert_allclose(one.expected, two.expected, rtol=1e-12)
+    np.testing.assert_array_equal(one.alarm, two.alarm)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_last_periods_only_equal_full_run(method: str) -> None:
+    counts = np.vstack([_weekly(seed=s) for s in range(3)])
+    full = detect(counts, frequency=52, method=method)
+    recent = detect(counts, frequency=52, method=method, last=8)
+    assert recent.evaluated.sum() == 3 * 8 and recent.evaluated[:, -8:].all()
+    np.testing.assert_allclose(recent.threshold[:, -8:], full.threshold[:, -8:], rtol=1e-12)
+    np.testing.assert_array_equal(recent.alarm[:, -8:], full.alarm[:, -8:])
+    assert np.isnan(recent.threshold[:, :-8]).all()
+    assert not detect(counts[:, :200], frequency=52, method="farrington", last=8).evaluated.any()

@@ -54,10 +54,12 @@ def _workers() -> int:
     return max(1, int(value)) if value.isdigit() else 1
 
 
-def detect(counts: np.ndarray, *, frequency: int, method: str,
+def detect(counts: np.ndarray, *, frequency: int, method: str, last: int | None = None,
            threads: int | None = None) -> Detection:
     """Run one method on every series (rows of `counts`; NaN = missing count).
 
+    `last`: evaluate only the last `last` periods (the others get evaluated = False), e.g. the
+    recent weeks a daily alarm run needs; results there are the same as for a full run.
     The Farrington methods fit chunks of (series, t) problems on `threads` threads (numpy
     releases the GIL in its array loops); results do not depend on the thread count.
     """
@@ -66,10 +68,16 @@ def detect(counts: np.ndarray, *, frequency: int, method: str,
     if counts.size and np.nanmin(counts, initial=0.0) < 0:
         raise ValueError("counts must not be negative")
     n_series, n_periods = counts.shape
+    if last is not None:
+        if last < 0:
+            raise ValueError("last must be >= 0")
+        first = max(first, n_periods - last + 1)
     evaluated = np.zeros(counts.shape, dtype=bool)
     evaluated[:, first - 1:] = True
     if method in ears.FIRST:
         expected, threshold, alarm = ears.ears(counts, method=method)
+        for arr in (expected, threshold, alarm):
+            arr[~evaluated] = np.nan
         return Detection(expected, threshold, alarm, evaluated)
     expected = np.full(counts.shape, np.nan)
     threshold = np.full(counts.shape, np.nan)
