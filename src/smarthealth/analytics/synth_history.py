@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from smarthealth.analytics import schema
 from smarthealth.analytics.files import replace_dir, write_parquet
@@ -430,7 +429,7 @@ def _snapshots(plan: Plan) -> None:
 def _write_snapshot(out: Path, name: str, table: pa.Table) -> None:
     staging = out / "_staging" / name
     staging.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, staging / "part-0.parquet", compression="zstd")
+    write_parquet(table, staging / "part-0.parquet")
     replace_dir(staging, out / name)
 
 
