@@ -116,3 +116,26 @@ async def test_parquet_is_readable_with_hive_partitioning_and_month_filters(tmp_
     months = sorted({f.split("month=")[1][:7] for f in data.files})
     one = data.to_table(filter=ds.field("month") == months[0])
     assert one.num_rows > 0 and set(one.column("month").to_pylist()) == {months[0]}
+
+
+async def test_a_called_ticket_rewrites_the_month_of_its_check_in(tmp_path, make_facility):
+    from tests.emr.conftest import add_card, add_clinic, add_person, add_visit
+
+    await add_clinic(make_facility)
+    first = await run_extract(get_database(), root=tmp_path)
+    assert first.mode == "full" and first.months == []
+    person_id = await add_person(cccd="001080012345")
+    await add_card(person_id)
+    visit_id, ticket_id = await add_visit("01001", person_id)
+    async with get_database().session() as session:
+        await outbox.publish(session, topic="reception.call", aggregate_type="ticket",
+                             aggregate_id=ticket_id, facility_code="01001",
+                             payload={"ticket_id": ticket_id, "status": "serving"})
+    second = await run_extract(get_database(), root=tmp_path)
+    assert second.mode == "incremental" and second.events == 1
+    [row] = _dataset(tmp_path, "checkins").to_table().to_pylist()
+    assert second.months == [row["month"]] == [row["visit_date"].strftime("%Y-%m")]
+    assert row["checkin_key"] == f"V{visit_id}" and row["facility_code"] == "01001"
+    assert row["insured"] is True and row["coverage_decision"] == "valid"
+    assert row["visit_key"] is None  # no encounter yet
+    assert "001080012345" not in {str(v) for v in row.values()}
