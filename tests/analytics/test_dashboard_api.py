@@ -180,3 +180,26 @@ async def test_facility_admin_page_is_locked_to_their_facility_without_alarms(cl
     assert '<select name="facility" disabled>' in page.text
     assert 'id="alarms"' not in page.text
     assert "facility=01002" in page.text  # the charts' API and CSV links carry the facility
+
+
+async def test_ward_surveillance_gives_weekly_counts_and_the_ward_alarms(client, token_for,
+                                                                         make_facility):
+    await make_facility(code="01002")
+    await _store_alarm(70)
+    token = await token_for("department_analyst")
+    response = await client.get("/api/analytics/surveillance/70?lang=vi", headers=auth(token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ward_name"] == "Phường Hoàn Kiếm"
+    assert body["weeks"][:2] == ["2026-02-23", "2026-03-02"]
+    assert body["counts"] == {"dengue": [0, 1, 0, 0, 0, 0], "ili": [0, 1, 0, 0, 0, 0],
+                              "diarrhoea": [0, 1, 0, 0, 0, 0]}
+    assert body["names"]["dengue"] == "Sốt xuất huyết Dengue"
+    assert body["alarms"] == [{"period_start": "2026-11-16", "syndrome": "dengue",
+                               "method": "farrington_flexible", "observed": 25,
+                               "expected": 2.4, "threshold": 7.0}]
+    assert (await client.get("/api/analytics/surveillance/123456",
+                             headers=auth(token))).status_code == 404
+    admin = await token_for("facility_admin", "01002")
+    assert (await client.get("/api/analytics/surveillance/70",
+                             headers=auth(admin))).status_code == 403

@@ -104,11 +104,14 @@ async def test_analyst_filters_to_the_outbreak_ward_and_sees_its_alarm(dashboard
     await _charts_drawn(page)
     alarms = page.locator("#alarms table tbody tr")
     rows = [await alarms.nth(i).inner_text() for i in range(await alarms.count())]
-    weeks = {(first_week + timedelta(weeks=n)).strftime("%d/%m/%Y")
+    weeks = {(first_week + timedelta(weeks=n)).strftime("%d/%m – ")
+             + (first_week + timedelta(weeks=n, days=6)).strftime("%d/%m/%Y")
              for n in range((last_week - first_week).days // 7 + 1)}
     hits = [r for r in rows if SYNDROME_VI[syndrome] in r and any(w in r for w in weeks)]
     assert hits, f"no {syndrome} alarm in weeks {sorted(weeks)} of ward {ward}: {rows}"
     assert outbreak["ward_name"] in await page.inner_text("#alarms")
+    assert await page.get_attribute("#ward-chart", "data-loaded") == "true"
+    assert await page.locator("#ward-chart .main-svg").count() >= 1
     await page.locator("#alarms").scroll_into_view_if_needed()
     await page.screenshot(path=ARTIFACTS / "dashboard-outbreak-ward-vi.png", full_page=True)
 

@@ -220,6 +220,38 @@ async def find_alarms(session: AsyncSession, params: Any) -> list[Any]:
         syndrome=syndrome, method=method, limit=MAX_ALARMS)
 
 
+def ward_weeks(ward: int, *, date_from: date | None, date_to: date | None) -> dict[str, Any]:
+    """Weekly counts of every syndrome in one ward (from the extract)."""
+    from smarthealth.analytics.counts import count_matrix
+
+    series = count_matrix(_cursor(), syndromes=syndromes.load(), frequency=52, start=date_from,
+                          end=date_to, wards=[ward], only_ward=ward)
+    return {"weeks": [d.isoformat() for d in series.period_starts],
+            "counts": {syndrome: series.counts[i].astype(int).tolist()
+                       for i, (_, syndrome) in enumerate(series.keys)
+                       if series.counts[i].any()}}
+
+
+@router.get("/surveillance/{ward}")
+async def get_ward_surveillance(ward: int, request: Request, principal: CityViewer,
+                                session: Session) -> Response:
+    """One ward's weekly counts per syndrome and its stored weekly alarms (?from=&to=)."""
+    date_from, date_to = _date(request.query_params, "from"), _date(request.query_params, "to")
+    if hanoi.ward_by_code().get(ward) is None:
+        raise NotFound("No such ward.", "Không có xã/phường này.", details={"ward": ward})
+    weeks = await run_in_threadpool(ward_weeks, ward, date_from=date_from, date_to=date_to)
+    lang = "vi" if request.query_params.get("lang") == "vi" else "en"
+    stored = await alarm_service.list_alarms(session, ward=ward, date_from=date_from,
+                                             date_to=date_to, limit=MAX_ALARMS)
+    definitions = syndromes.load().syndromes
+    return JSONResponse({
+        "ward_code": ward, "ward_name": ward_name(ward), **weeks,
+        "names": {key: s.name(lang) for key, s in definitions.items()},
+        "alarms": [{"period_start": a.period_start.isoformat(), "syndrome": a.syndrome,
+                    "method": a.method, "observed": a.observed, "expected": a.expected,
+                    "threshold": a.threshold} for a in stored if a.frequency == 52]})
+
+
 @router.get("/alarms")
 async def get_alarms(request: Request, principal: CityViewer, session: Session) -> Response:
     """Outbreak alarms by ward, syndrome and period (JSON, or CSV with ?format=csv)."""

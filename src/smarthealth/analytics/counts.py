@@ -44,9 +44,10 @@ def _step(frequency: int) -> timedelta:
 
 def count_matrix(conn: Any, *, syndromes: SyndromeSet, frequency: int = 52,
                  start: date | None = None, end: date | None = None,
-                 wards: list[int] | None = None) -> SeriesCounts:
+                 wards: list[int] | None = None, only_ward: int | None = None) -> SeriesCounts:
     """Visits with a main or secondary diagnosis in each syndrome, per residence ward and period
-    (a visit counts once per syndrome); every ward seen in the data × every syndrome."""
+    (a visit counts once per syndrome); every ward seen in the data × every syndrome, or only
+    `only_ward`."""
     unit = FREQUENCIES.get(frequency)
     if unit is None:
         raise ValueError(f"unsupported frequency {frequency} (52 or 365)")
@@ -62,6 +63,10 @@ def count_matrix(conn: Any, *, syndromes: SyndromeSet, frequency: int = 52,
         if end is not None:
             window += " AND visit_date <= $end"
             params["end"] = end
+        bound_params = dict(params)
+        if only_ward is not None:
+            window += " AND ward_code = $ward"
+            params["ward"] = only_ward
         found = conn.execute(f"""
             WITH dx AS (
                 SELECT visit_key, ward_code, visit_date, icd3, main_icd AS code FROM visits
@@ -73,9 +78,10 @@ def count_matrix(conn: Any, *, syndromes: SyndromeSet, frequency: int = 52,
                    count(DISTINCT visit_key) AS n
             FROM dx JOIN _syndrome_codes c ON dx.icd3 = c.icd3 AND starts_with(dx.code, c.prefix)
             GROUP BY ALL""", params).fetchnumpy()
+        dates = window.replace(" AND ward_code = $ward", "")
         bounds = conn.execute(
             "SELECT min(visit_date), max(visit_date), list(DISTINCT ward_code ORDER BY ward_code) "
-            f"FROM visits WHERE ward_code IS NOT NULL {window}", params).fetchone()
+            f"FROM visits WHERE ward_code IS NOT NULL {dates}", bound_params).fetchone()
     finally:
         conn.unregister("_syndrome_codes")
     first_day, last_day, seen_wards = bounds

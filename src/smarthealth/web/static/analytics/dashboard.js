@@ -12,7 +12,11 @@
   const locale = lang === "vi" ? "vi-VN" : "en-GB";
   const TABLE_ROWS = 200;
   const CHART_HEIGHT = 400;
-  const COLORS = ["#0b6e4f", "#e08e0b", "#2e86c1", "#c0392b", "#7d3c98", "#16a085", "#7f8c8d"];
+  // Vietnamese-style dates on time axes: days under a month's spacing, else month/year
+  const DATE_TICKS = [{dtickrange: [null, "M1"], value: "%d/%m/%Y"},
+    {dtickrange: ["M1", null], value: "%m/%Y"}];
+  // no red among the series: red marks alarms
+  const COLORS = ["#0b6e4f", "#e08e0b", "#2e86c1", "#7d3c98", "#34495e", "#16a085", "#a0522d"];
 
   function formatValue(name, value) {
     if (value === null || value === undefined) return "—";
@@ -160,7 +164,11 @@
     if (spec.kind === "combo") {
       layout.yaxis2 = {overlaying: "y", side: "right", rangemode: "tozero", showgrid: false};
     }
-    if (spec.kind === "line" || spec.kind === "combo") layout.xaxis.type = "date";
+    if (spec.kind === "line" || spec.kind === "combo") {
+      layout.xaxis.type = "date";
+      layout.xaxis.tickformatstops = DATE_TICKS;
+      layout.xaxis.hoverformat = "%d/%m/%Y";
+    }
     Plotly.newPlot(plot, series, layout, {displaylogo: false, responsive: true,
       locale: lang === "vi" ? "vi" : "en", modeBarButtonsToRemove: ["lasso2d", "select2d"]});
   }
@@ -214,9 +222,68 @@
     }
   }
 
+  async function wardChart() {
+    const figure = document.getElementById("ward-chart");
+    if (!figure) return;
+    const box = figure.querySelector(".plot-box");
+    const params = new URLSearchParams({lang});
+    if (figure.dataset.from) params.set("from", figure.dataset.from);
+    if (figure.dataset.to) params.set("to", figure.dataset.to);
+    try {
+      const response = await fetch(`/api/analytics/surveillance/${figure.dataset.ward}?${params}`,
+        {headers: {Accept: "application/json"}, credentials: "same-origin"});
+      const body = await response.json();
+      if (!response.ok) throw new Error(lang === "vi" ? body.error.message_vi : body.error.message_en);
+      const alarmed = [...new Set(body.alarms.map((a) => a.syndrome))];
+      const busiest = Object.entries(body.counts).sort((a, b) =>
+        b[1].reduce((x, y) => x + y, 0) - a[1].reduce((x, y) => x + y, 0)).map((e) => e[0]);
+      const shown = [...alarmed, ...busiest.filter((k) => !alarmed.includes(k))].slice(0, 5);
+      box.textContent = "";
+      if (!shown.length || typeof Plotly === "undefined") {
+        box.innerHTML = `<p class="empty">${t("No data for these filters.")}</p>`;
+        return;
+      }
+      const series = [];
+      shown.forEach((key, i) => {
+        const counts = body.counts[key] || body.weeks.map(() => 0);
+        series.push({x: body.weeks, y: counts, type: "scatter", mode: "lines",
+          name: body.names[key] || key, line: {color: COLORS[i % COLORS.length], width: 2},
+          legendgroup: key});
+        const hits = new Map();
+        for (const a of body.alarms.filter((a) => a.syndrome === key)) {
+          const text = `${a.method}: ${a.observed} > ${a.threshold === null ? "—" : a.threshold}`;
+          hits.set(a.period_start, [...(hits.get(a.period_start) || []), text]);
+        }
+        const weeks = [...hits.keys()].filter((w) => body.weeks.includes(w));
+        if (weeks.length) {
+          series.push({x: weeks, y: weeks.map((w) => counts[body.weeks.indexOf(w)]),
+            type: "scatter", mode: "markers", showlegend: false, legendgroup: key,
+            marker: {color: "rgba(0,0,0,0)", size: 13, line: {color: "#c0392b", width: 2.5}},
+            text: weeks.map((w) => hits.get(w).join("<br>")),
+            hovertemplate: `${body.names[key] || key} %{x}<br>%{text}<extra></extra>`});
+        }
+      });
+      const plot = document.createElement("div");
+      box.appendChild(plot);
+      Plotly.newPlot(plot, series, {
+        height: 380, margin: {l: 40, r: 10, t: 10, b: 40},
+        font: {family: "Noto Sans, Segoe UI, Roboto, Arial, sans-serif", size: 12, color: "#17202a"},
+        paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+        legend: {orientation: "h", y: -0.15},
+        xaxis: {type: "date", gridcolor: "#e5ebf0", tickformatstops: DATE_TICKS,
+          hoverformat: "%d/%m/%Y"},
+        yaxis: {gridcolor: "#e5ebf0", rangemode: "tozero"},
+      }, {displaylogo: false, responsive: true});
+      figure.dataset.loaded = "true";
+    } catch (err) {
+      box.innerHTML = `<p class="alert error">${t("Could not load the data.")} ${err.message || ""}</p>`;
+      figure.dataset.loaded = "error";
+    }
+  }
+
   function start() {
     const panels = [...document.querySelectorAll(".chart-panel")];
-    Promise.all(panels.map(load)).then(() => { root.dataset.ready = "true"; });
+    Promise.all([...panels.map(load), wardChart()]).then(() => { root.dataset.ready = "true"; });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
