@@ -103,7 +103,7 @@ async def test_clinical_staff_cannot_read_the_dashboard(client, token_for, make_
 async def _store_alarm(ward: int = 70) -> None:
     async with get_database().session() as s:
         await alarms.store_alarms(s, syndromes=syndromes.load(), alarms=[alarms.Alarm(
-            ward_code=ward, syndrome="dengue", frequency=52, period_start=date(2026, 11, 16),
+            ward_code=ward, syndrome="dengue", frequency=52, period_start=date(2026, 3, 30),
             method="farrington_flexible", observed=25, expected=2.4, threshold=7.0)])
 
 
@@ -118,7 +118,7 @@ async def test_alarms_api_lists_stored_alarms_with_names_and_filters(client, tok
     row = dict(zip(body["columns"], body["rows"][0], strict=True))
     assert (row["period_start"], row["ward_name"], row["syndrome_name"], row["observed"],
             row["expected"], row["threshold"], row["method"]) == (
-        "2026-11-16", "Phường Hoàn Kiếm", "Sốt xuất huyết Dengue", 25, 2.4, 7.0,
+        "2026-03-30", "Phường Hoàn Kiếm", "Sốt xuất huyết Dengue", 25, 2.4, 7.0,
         "farrington_flexible")
     bad = await client.get("/api/analytics/alarms?method=magic", headers=auth(token))
     assert bad.status_code == 422
@@ -182,6 +182,17 @@ async def test_facility_admin_page_is_locked_to_their_facility_without_alarms(cl
     assert "facility=01002" in page.text  # the charts' API and CSV links carry the facility
 
 
+async def test_the_page_opens_on_the_last_year_of_data_and_an_emptied_date_means_all(
+        client, token_for):
+    token = await token_for("department_analyst")
+    page = await client.get("/dashboard", headers=auth(token))
+    assert 'name="from" value="2025-04-02"' in page.text
+    assert 'name="to" value="2026-04-01"' in page.text
+    assert "visits_per_day?format=csv&amp;from=2025-04-02&amp;to=2026-04-01" in page.text
+    everything = await client.get("/dashboard?from=&to=", headers=auth(token))
+    assert 'name="from" value=""' in everything.text
+
+
 async def test_ward_surveillance_gives_weekly_counts_and_the_ward_alarms(client, token_for,
                                                                          make_facility):
     await make_facility(code="01002")
@@ -195,7 +206,7 @@ async def test_ward_surveillance_gives_weekly_counts_and_the_ward_alarms(client,
     assert body["counts"] == {"dengue": [0, 1, 0, 0, 0, 0], "ili": [0, 1, 0, 0, 0, 0],
                               "diarrhoea": [0, 1, 0, 0, 0, 0]}
     assert body["names"]["dengue"] == "Sốt xuất huyết Dengue"
-    assert body["alarms"] == [{"period_start": "2026-11-16", "syndrome": "dengue",
+    assert body["alarms"] == [{"period_start": "2026-03-30", "syndrome": "dengue",
                                "method": "farrington_flexible", "observed": 25,
                                "expected": 2.4, "threshold": 7.0}]
     assert (await client.get("/api/analytics/surveillance/123456",

@@ -111,3 +111,10 @@ def test_every_query_answers_on_an_empty_extract(name, tmp_path):
                                                     date_to=date(2026, 1, 31)))
     assert result.columns
     assert name != "visits_per_day" or result.rows == []
+
+
+def test_default_window_is_the_last_year_up_to_the_newest_visit(conn, tmp_path):
+    assert queries.default_filters(conn) == Filters(date_from=date(2025, 4, 2),
+                                                    date_to=date(2026, 4, 1))
+    assert queries.default_filters(conn, days=1).date_from == date(2026, 4, 1)
+    assert queries.default_filters(store.connect(tmp_path)) == Filters()

@@ -59,7 +59,7 @@ def open_extract(root: Path | None = None) -> Any:
     return store.connect(root or _analytics_root())
 
 
-def _cursor() -> Any:
+def extract_cursor() -> Any:
     """A cursor on the cached connection, rebuilt when a dataset gets its first files."""
     root = _analytics_root()
     key = (str(root), tuple(t for t in schema.TABLES if store.has_files(root, t)))
@@ -154,7 +154,7 @@ async def chart_data(session: AsyncSession, *, chart: str, filters: Filters) -> 
     if query is None:
         raise NotFound(f"No chart named {chart!r}.", f"Không có biểu đồ tên {chart!r}.",
                        details={"charts": sorted(DASHBOARD_QUERIES)})
-    result = await run_in_threadpool(lambda: query(_cursor(), filters))
+    result = await run_in_threadpool(lambda: query(extract_cursor(), filters))
     return await with_names(session, result)
 
 
@@ -224,8 +224,8 @@ def ward_weeks(ward: int, *, date_from: date | None, date_to: date | None) -> di
     """Weekly counts of every syndrome in one ward (from the extract)."""
     from smarthealth.analytics.counts import count_matrix
 
-    series = count_matrix(_cursor(), syndromes=syndromes.load(), frequency=52, start=date_from,
-                          end=date_to, wards=[ward], only_ward=ward)
+    series = count_matrix(extract_cursor(), syndromes=syndromes.load(), frequency=52,
+                          start=date_from, end=date_to, wards=[ward], only_ward=ward)
     return {"weeks": [d.isoformat() for d in series.period_starts],
             "counts": {syndrome: series.counts[i].astype(int).tolist()
                        for i, (_, syndrome) in enumerate(series.keys)

@@ -4,6 +4,7 @@ plotly.js served from the installed `plotly` package (no CDN), and the outbreak 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -11,12 +12,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.analytics import alarms as alarm_service
 from smarthealth.analytics import api, syndromes
-from smarthealth.analytics.queries import AGE_GROUPS, Filters
+from smarthealth.analytics.queries import AGE_GROUPS, Filters, default_filters
 from smarthealth.core import i18n
 from smarthealth.core.auth import Principal, allow
 from smarthealth.core.deps import db_session
@@ -156,6 +158,9 @@ async def dashboard(request: Request, principal: Viewer, session: Session) -> Re
     try:
         filters = api.parse_filters(request.query_params, principal)
         syndrome, method = api.alarm_choice(request.query_params)
+        if "from" not in request.query_params and "to" not in request.query_params:
+            window = await run_in_threadpool(lambda: default_filters(api.extract_cursor()))
+            filters = replace(filters, date_from=window.date_from, date_to=window.date_to)
     except DomainError as exc:
         error = exc.message_vi if lang == "vi" else exc.message_en
         filters = Filters(facility=principal.facility_scope())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 AGE_GROUPS = ("0-4", "5-14", "15-24", "25-49", "50-64", "65+")
@@ -18,6 +18,7 @@ TOP_DIAGNOSES_PER_GROUP = 5
 HANOI_OFFSET_US = 7 * 3600 * 1_000_000  # Asia/Ho_Chi_Minh is UTC+7 all year (no DST)
 DAY_US = 86_400 * 1_000_000
 QUANTILE_SAMPLE_ROWS = 2_000_000
+DEFAULT_WINDOW_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,15 @@ def admissions_occupancy(conn: Any, filters: Filters) -> Result:
         FROM census, capacity
         WHERE $lo IS NULL OR day >= CAST($lo AS DATE)
         ORDER BY day""", params)
+
+
+def default_filters(conn: Any, *, days: int = DEFAULT_WINDOW_DAYS) -> Filters:
+    """The dashboard's opening window: the last `days` days up to the newest visit (read from the
+    Parquet statistics, no scan)."""
+    newest = conn.execute("SELECT max(visit_date) FROM visits").fetchone()[0]
+    if newest is None:
+        return Filters()
+    return Filters(date_from=newest - timedelta(days=days - 1), date_to=newest)
 
 
 Query = Callable[[Any, Filters], Result]
