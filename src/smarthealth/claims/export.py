@@ -545,14 +545,15 @@ def render(episodes: list[Episode], *, created: date, signers: dict[str, Any] | 
         checkin = checkin_of(episode)
         out.append((episode, envelope, xmlfile.checkin_xml(checkin) if checkin else None))
     if signers:
-        from smarthealth.claims.signing import sign_file
+        from smarthealth.claims.signing import sign_many
 
-        def signed(xml: bytes | None, code: str) -> bytes | None:
-            signer = signers.get(code)
-            return sign_file(xml, signer=signer) if xml is not None and signer else xml
-
-        out = [(e, signed(env, e.facility_code) or env, signed(chk, e.facility_code))
-               for e, env, chk in out]
+        for code, signer in signers.items():  # per facility, in a process pool when many
+            mine = [i for i, (e, _, _) in enumerate(out) if e.facility_code == code]
+            blobs = [b for i in mine for b in out[i][1:] if b is not None]
+            signed = iter(sign_many(blobs, signer=signer) if blobs else [])
+            for i in mine:
+                episode, envelope, checkin = out[i]
+                out[i] = (episode, next(signed), next(signed) if checkin is not None else None)
     return out
 
 
