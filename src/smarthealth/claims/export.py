@@ -9,6 +9,7 @@ line by line; the XML1 totals are sums of the lines. The mapping is documented i
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -500,7 +501,8 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _file_names(episode: Episode) -> tuple[str, str]:
-    stem = f"{episode.facility_code}_{episode.ma_lk}"
+    """`<MACSKCB>_<MA_LK>.xml` and its check-in; characters unsafe in a file name become _."""
+    stem = re.sub(r"[^0-9A-Za-z._-]", "_", f"{episode.facility_code}_{episode.ma_lk}")[:200]
     return f"{stem}.xml", f"{stem}_XML0.xml"
 
 
