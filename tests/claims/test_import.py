@@ -138,3 +138,13 @@ async def test_upload_api_scopes_imports_to_the_facility(client, make_facility,
     doctor = auth(await token_for("doctor", FACILITY))
     assert (await client.post("/api/claims/imports", files=upload,
                               headers=doctor)).status_code == 403
+
+
+async def test_an_imported_ma_lk_with_slashes_exports_to_a_safe_file_name(tmp_path: Path) -> None:
+    db = get_database()
+    await importing.import_files(db, files=[("a.xml", _file(MA_LK="KB/2026/7"))])
+    await export.export_period(db, facility_codes=[FACILITY], start=date(2026, 11, 1),
+                               end=date(2026, 11, 30), out=tmp_path, sign=False)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"{FACILITY}_KB_2026_7.xml", f"{FACILITY}_KB_2026_7_XML0.xml"]
+    assert xmlfile.read((tmp_path / names[0]).read_bytes()).episodes[0].ma_lk == "KB/2026/7"
