@@ -90,9 +90,12 @@ def parse_dt12(text: str) -> datetime | None:
 
 
 def parse_date8(text: str) -> date | None:
+    """yyyymmdd → date; None if empty or malformed."""
+    if len(text) < 8 or not text[:8].isdigit():
+        return None
     try:
-        return datetime.strptime(text[:8], "%Y%m%d").date()
-    except (ValueError, TypeError):
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
         return None
 
 
@@ -273,8 +276,8 @@ def extras_of(original: Episode, rebuilt: Episode) -> dict[str, Any] | None:
         if len(mine) != len(theirs):
             out[table] = {"records": mine}
             continue
-        diffs = [{k: v for k, v in a.items() if b.get(k, "") != v} for a, b in
-                 zip(mine, theirs, strict=True)]
+        diffs = [{} if a == b else {k: v for k, v in a.items() if b.get(k, "") != v}
+                 for a, b in zip(mine, theirs, strict=True)]
         if any(diffs):
             out[table] = diffs
     return out or None
