@@ -42,7 +42,7 @@ DRUGS = [("02.001", "Paracetamol", "500mg", "Viên", "Uống", 400, "Viên nén"
          ("05.110", "Natri clorid 0,9%", "500ml", "Chai", "Tiêm truyền tĩnh mạch", 9800,
           "Dung dịch tiêm truyền")]
 DIAGNOSES = [("J06.9", "Nhiễm trùng đường hô hấp trên cấp, không xác định"),
-             ("A09", "Tiêu chảy và viêm dạ dày - ruột do nhiễm trùng"),
+             ("A09.0", "Viêm dạ dày ruột và viêm đại tràng khác có nguồn gốc nhiễm trùng"),
              ("I10", "Bệnh lý tăng huyết áp"), ("E11.9", "Bệnh đái tháo đường typ 2"),
              ("J18.9", "Viêm phổi, không xác định"), ("K29.7", "Viêm dạ dày, không xác định"),
              ("A90", "Sốt Dengue [sốt xuất huyết Dengue cổ điển]")]
