@@ -64,12 +64,12 @@ def _biggest_outbreak(stack: Stack) -> dict[str, str]:
         return max(csv.DictReader(f), key=lambda row: int(row["extra_cases"]))
 
 
-async def _sign_in(browser, stack: Stack):  # noqa: ANN001, ANN202
+async def _sign_in(browser, stack: Stack, username: str = ANALYST):  # noqa: ANN001, ANN202
     context = await browser.new_context(viewport={"width": 1440, "height": 1000},
                                         locale="vi-VN")
     page = await context.new_page()
     await page.goto(f"{stack.base_url}/login?lang=vi&next=/dashboard")
-    await page.fill("input[name=username]", ANALYST)
+    await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", PASSWORD)
     await page.click("button[type=submit]")
     await page.wait_for_load_state()
@@ -129,4 +129,18 @@ async def test_analyst_filters_to_the_outbreak_ward_and_sees_its_alarm(dashboard
     assert await page.inner_text("h1") == "Health department dashboard"
     assert "Outbreak alarms" in await page.inner_text("#alarms")
     await page.screenshot(path=ARTIFACTS / "dashboard-outbreak-ward-en.png", full_page=True)
+    await page.context.close()
+
+
+async def test_facility_admin_sees_only_their_hospital(dashboard_stack, browser):
+    page = await _sign_in(browser, dashboard_stack, "bv_admin")  # the demo hospital, 01013
+    await page.goto(f"{dashboard_stack.base_url}/dashboard?lang=en")
+    await _charts_drawn(page)
+    assert await page.locator("#alarms").count() == 0
+    assert await page.locator("select[name=facility]").is_disabled()
+    facilities = page.locator("#panel-visits_per_facility")
+    await facilities.locator("button.view-table").click()
+    rows = facilities.locator(".table-area tbody tr")
+    assert await rows.count() == 1 and "01013" in await rows.first.inner_text()
+    await page.screenshot(path=ARTIFACTS / "dashboard-facility-admin-en.png", full_page=True)
     await page.context.close()

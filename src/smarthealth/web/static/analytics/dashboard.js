@@ -151,7 +151,9 @@
     const horizontal = spec.kind === "hbar" || spec.kind === "stack";
     const layout = {
       margin: {l: horizontal ? 190 : 50, r: spec.kind === "combo" ? 50 : 20, t: 10, b: 40},
-      height: CHART_HEIGHT,
+      // few bars (one facility): a short chart rather than a few huge bars
+      height: spec.kind === "hbar" ? Math.min(CHART_HEIGHT,
+        110 + series[0].y.length * series.length * 22) : CHART_HEIGHT,
       font: {family: "Noto Sans, Segoe UI, Roboto, Arial, sans-serif", size: 12, color: "#17202a"},
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
       showlegend: series.length > 1, legend: {orientation: "h", y: -0.12, traceorder: "normal"},
