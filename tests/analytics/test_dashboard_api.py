@@ -214,3 +214,14 @@ async def test_ward_surveillance_gives_weekly_counts_and_the_ward_alarms(client,
     admin = await token_for("facility_admin", "01002")
     assert (await client.get("/api/analytics/surveillance/70",
                              headers=auth(admin))).status_code == 403
+
+
+async def test_a_fresh_install_without_an_extract_still_serves_the_page_and_charts(
+        client, token_for, monkeypatch, tmp_path):
+    monkeypatch.setattr(api, "_analytics_root", lambda: tmp_path)
+    token = await token_for("department_analyst")
+    assert (await client.get("/dashboard", headers=auth(token))).status_code == 200
+    chart = await client.get("/api/analytics/top_diagnoses", headers=auth(token))
+    assert chart.status_code == 200 and chart.json()["rows"] == []
+    ward = await client.get("/api/analytics/surveillance/70", headers=auth(token))
+    assert ward.json()["weeks"] == [] and ward.json()["counts"] == {}
