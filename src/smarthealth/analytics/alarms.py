@@ -73,7 +73,8 @@ def detect_alarms(conn: Any, *, syndromes: SyndromeSet, methods: tuple[str, ...]
     found: list[Alarm] = []
     if series.counts.size:
         for method in methods:
-            detection = detect(series.counts, frequency=frequency, method=method)
+            detection = detect(series.counts, frequency=frequency, method=method,
+                               last=last_periods)
             found += alarms_of(series, detection, method=method, last_periods=last_periods)
     return series, found
 
