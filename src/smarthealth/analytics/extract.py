@@ -73,7 +73,7 @@ def local_date(at: datetime) -> date:
 
 
 def month_of(day: date) -> str:
-    return f"{day:%Y-%m}"
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def month_bounds(month: str) -> tuple[date, date, datetime, datetime]:
