@@ -3,6 +3,11 @@
 
 Every query takes the same Filters, binds every value as a parameter, and returns columns and
 rows. DASHBOARD_QUERIES maps chart names to the functions (the API and bench/analytics.py use it).
+
+When the pre-aggregated rollups (analytics/rollups.py) are fresh, the heavy queries read them
+instead of the raw visits where the filters allow (monthly rollups for the whole months inside
+the date range plus the raw visits of the partial months at its ends; daily rollups for any
+range) and give the same figures; otherwise they read the raw visits.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+
+from smarthealth.analytics import store
 
 AGE_GROUPS = ("0-4", "5-14", "15-24", "25-49", "50-64", "65+")
 SEXES = ("male", "female")
@@ -84,15 +91,68 @@ def _run(conn: Any, sql: str, params: dict[str, Any]) -> Result:
     return Result(columns=columns, rows=[tuple(r) for r in cursor.fetchall()])
 
 
+def _full_months(filters: Filters) -> tuple[str | None, str | None] | None:
+    """The whole months inside the date range as first and last "YYYY-MM" (None: unbounded),
+    or None when the range holds no whole month."""
+    lo = hi = None
+    if filters.date_from is not None:
+        day = filters.date_from
+        if day.day != 1:
+            day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+        lo = f"{day:%Y-%m}"
+    if filters.date_to is not None:
+        day = filters.date_to
+        if (day + timedelta(days=1)).day != 1:
+            day = day.replace(day=1) - timedelta(days=1)
+        hi = f"{day:%Y-%m}"
+    if lo is not None and hi is not None and lo > hi:
+        return None
+    return lo, hi
+
+
+def _rolled(conn: Any, filters: Filters, name: str, keys: str, *,
+            raw_extra: str | None = None) -> tuple[str, dict[str, Any]] | None:
+    """Rows (keys..., n) counting the matching visits from the monthly rollup `name` for the
+    whole months of the range and from the raw visits for the days outside them; None when the
+    rollup is not available or the range holds no whole month."""
+    span = _full_months(filters)
+    if span is None or not store.has_rollup(conn, name):
+        return None
+    lo, hi = span
+    rolled = _where(filters, dates=False)
+    if lo is not None:
+        rolled.add("month >= $month_lo", month_lo=lo)
+    if hi is not None:
+        rolled.add("month <= $month_hi", month_hi=hi)
+    sql = f"SELECT {keys}, visits AS n FROM rollup_{name} {rolled.sql()}"
+    params = dict(rolled.params)
+    if filters.date_from is not None or filters.date_to is not None:
+        raw = _where(filters, extra=raw_extra)
+        outside = [c for c, m in (("month < $month_lo", lo), ("month > $month_hi", hi)) if m]
+        raw.add("(" + " OR ".join(outside) + ")")
+        sql += f" UNION ALL SELECT {keys}, count(*) AS n FROM visits {raw.sql()} GROUP BY ALL"
+        params.update(raw.params)
+    return sql, params
+
+
 def visits_per_day(conn: Any, filters: Filters) -> Result:
     """Visits per Hanoi calendar day."""
     where = _where(filters)
+    if filters.facility is None and store.has_rollup(conn, "daily_counts"):
+        return _run(conn, "SELECT visit_date AS day, CAST(sum(visits) AS BIGINT) AS visits "
+                          f"FROM rollup_daily_counts {where.sql()} "
+                          "GROUP BY visit_date ORDER BY visit_date", where.params)
     return _run(conn, f"SELECT visit_date AS day, count(*) AS visits FROM visits {where.sql()} "
                       "GROUP BY visit_date ORDER BY visit_date", where.params)
 
 
 def visits_per_facility(conn: Any, filters: Filters) -> Result:
     """Visits per facility, busiest first."""
+    rolled = _rolled(conn, filters, "visit_counts", "facility_code")
+    if rolled is not None:
+        return _run(conn, "SELECT facility_code, CAST(sum(n) AS BIGINT) AS visits "
+                          f"FROM ({rolled[0]}) GROUP BY facility_code "
+                          "ORDER BY visits DESC, facility_code", rolled[1])
     where = _where(filters)
     return _run(conn, "SELECT facility_code, count(*) AS visits FROM visits "
                       f"{where.sql()} GROUP BY facility_code ORDER BY visits DESC, facility_code",
@@ -101,6 +161,11 @@ def visits_per_facility(conn: Any, filters: Filters) -> Result:
 
 def visits_per_ward(conn: Any, filters: Filters) -> Result:
     """Visits per patient's residence ward (NULL: ward unknown), busiest first."""
+    rolled = _rolled(conn, filters, "visit_counts", "ward_code")
+    if rolled is not None:
+        return _run(conn, "SELECT ward_code, CAST(sum(n) AS BIGINT) AS visits "
+                          f"FROM ({rolled[0]}) GROUP BY ward_code "
+                          "ORDER BY visits DESC, ward_code", rolled[1])
     where = _where(filters)
     return _run(conn, "SELECT ward_code, count(*) AS visits FROM visits "
                       f"{where.sql()} GROUP BY ward_code ORDER BY visits DESC, ward_code",
@@ -128,22 +193,38 @@ def _quantile_sample(conn: Any, where: _Where) -> str:
 
 def waiting_times(conn: Any, filters: Filters) -> Result:
     """Kiosk check-in duration (seconds) and wait from ticket to call (minutes), p50 and p90
-    (exact up to QUANTILE_SAMPLE_ROWS matching visits, else on a repeatable block sample)."""
+    (exact up to QUANTILE_SAMPLE_ROWS matching visits, else on the rollup `wait_sample` of
+    about 2 % of the visits, or without it on a repeatable block sample)."""
     where = _where(filters)
+    sample = _quantile_sample(conn, where)
+    if sample and store.has_rollup(conn, "wait_sample"):
+        source = "rollup_wait_sample"
+    else:
+        source = (f"(SELECT {', '.join(_filter_columns(filters, 'checkin_ms', 'wait_minutes'))}"
+                  f" FROM visits {sample})")
     return _run(conn, f"""
         SELECT facility_code,
                round(quantile_cont(checkin_ms, 0.5) / 1000.0, 2) AS checkin_p50_s,
                round(quantile_cont(checkin_ms, 0.9) / 1000.0, 2) AS checkin_p90_s,
                round(quantile_cont(wait_minutes, 0.5), 1) AS wait_p50_min,
                round(quantile_cont(wait_minutes, 0.9), 1) AS wait_p90_min
-        FROM (SELECT {", ".join(_filter_columns(filters, "checkin_ms", "wait_minutes"))}
-              FROM visits {_quantile_sample(conn, where)})
+        FROM {source}
         {where.sql()}
         GROUP BY facility_code ORDER BY facility_code""", where.params)
 
 
 def insured_share(conn: Any, filters: Filters) -> Result:
     """Share of visits whose BHYT coverage was verified valid, per facility."""
+    rolled = _rolled(conn, filters, "visit_counts", "facility_code, insured")
+    if rolled is not None:
+        return _run(conn, f"""
+            SELECT facility_code, visits, insured_visits,
+                   round(insured_visits / visits, 4) AS insured_share
+            FROM (SELECT facility_code, CAST(sum(n) AS BIGINT) AS visits,
+                         CAST(coalesce(sum(n) FILTER (WHERE insured), 0) AS BIGINT)
+                             AS insured_visits
+                  FROM ({rolled[0]}) GROUP BY facility_code)
+            ORDER BY facility_code""", rolled[1])
     where = _where(filters)
     return _run(conn, f"""
         SELECT facility_code, count(*) AS visits,
@@ -165,6 +246,20 @@ def population_coverage(conn: Any, filters: Filters) -> Result:
 
 def top_diagnoses(conn: Any, filters: Filters) -> Result:
     """The most frequent main diagnoses (3-character ICD-10) per ward and age group."""
+    rolled = None if filters.facility is not None else _rolled(
+        conn, filters, "diagnosis_counts", "ward_code, age_group, icd3",
+        raw_extra="icd3 IS NOT NULL")
+    if rolled is not None:
+        return _run(conn, f"""
+            SELECT ward_code, age_group, icd3, visits, rank FROM (
+                SELECT ward_code, age_group, icd3, CAST(sum(n) AS BIGINT) AS visits,
+                       row_number() OVER (PARTITION BY ward_code, age_group
+                                          ORDER BY sum(n) DESC, icd3) AS rank
+                FROM ({rolled[0]})
+                GROUP BY ward_code, age_group, icd3)
+            WHERE rank <= $top
+            ORDER BY ward_code NULLS LAST, age_group, rank""",
+                    {**rolled[1], "top": TOP_DIAGNOSES_PER_GROUP})
     where = _where(filters, extra="icd3 IS NOT NULL")
     where.params["top"] = TOP_DIAGNOSES_PER_GROUP
     return _run(conn, f"""
@@ -182,25 +277,29 @@ def admissions_occupancy(conn: Any, filters: Filters) -> Result:
     """Admissions, discharges and occupied beds per day (midnight census: admitted on or before
     the day and not yet discharged on it), against the beds of the facility or of the city;
     without an end date, up to the last admission."""
-    where = _where(filters, dates=False, extra="admitted")
+    rolled = store.has_rollup(conn, "stays")
+    where = _where(filters, dates=False, extra=None if rolled else "admitted")
     if filters.date_to is not None:
-        where.add("visit_date <= $date_to", date_to=filters.date_to)
+        where.add(f"{'admit_day' if rolled else 'visit_date'} <= $date_to",
+                  date_to=filters.date_to)
+    if rolled:  # admitted visits already counted per admission and discharge day
+        stays, count = "SELECT admit_day, discharge_day, stays FROM rollup_stays", "sum(stays)"
+    else:
+        stays, count = ("SELECT visit_date AS admit_day, DATE '1970-01-01' + "
+                        "CAST((epoch_us(discharged_at) + $offset) // $day AS INTEGER) "
+                        "AS discharge_day FROM visits", "count(*)")
     beds = _Where()
     if filters.facility is not None:
         beds.add("facility_code = $facility", facility=filters.facility)
-    params = {**where.params, **beds.params, "offset": HANOI_OFFSET_US, "day": DAY_US,
-              "lo": filters.date_from, "hi": filters.date_to}
+    params = {**where.params, **beds.params, "lo": filters.date_from, "hi": filters.date_to,
+              **({} if rolled else {"offset": HANOI_OFFSET_US, "day": DAY_US})}
     return _run(conn, f"""
-        WITH stays AS (
-            SELECT visit_date AS admit_day,
-                   DATE '1970-01-01' + CAST((epoch_us(discharged_at) + $offset) // $day
-                                            AS INTEGER) AS discharge_day
-            FROM visits {where.sql()}),
+        WITH stays AS ({stays} {where.sql()}),
         moves AS (
-            SELECT admit_day AS day, count(*) AS admissions, 0 AS discharges
+            SELECT admit_day AS day, {count} AS admissions, 0 AS discharges
             FROM stays GROUP BY admit_day
             UNION ALL
-            SELECT discharge_day, 0, count(*) FROM stays
+            SELECT discharge_day, 0, {count} FROM stays
             WHERE discharge_day IS NOT NULL GROUP BY discharge_day),
         daily AS (
             SELECT day, sum(admissions) AS admissions, sum(discharges) AS discharges

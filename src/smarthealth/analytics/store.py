@@ -70,6 +70,22 @@ def connect(root: Path | str | None = None, *, threads: int | None = None
 
 
 def refresh(conn: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """(Re)create the views, e.g. after a table's first files appeared."""
+    """(Re)create the views, e.g. after a table's first files appeared; the rollup views
+    `rollup_<name>` only when the rollups match the visits on disk (analytics/rollups.py)."""
+    from smarthealth.analytics import rollups
+
     for table in schema.TABLES:
         conn.execute(f'CREATE OR REPLACE VIEW "{table}" AS {view_sql(Path(root), table)}')
+    ready = rollups.fresh(Path(root))
+    for name in rollups.ROLLUPS:
+        if ready:
+            conn.execute(f'CREATE OR REPLACE VIEW "rollup_{name}" AS '
+                         f"{rollups.view_sql(Path(root), name)}")
+        else:
+            conn.execute(f'DROP VIEW IF EXISTS "rollup_{name}"')
+
+
+def has_rollup(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the view rollup_<name> exists (the rollups were fresh at the last refresh)."""
+    return conn.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
+                        [f"rollup_{name}"]).fetchone()[0] > 0
