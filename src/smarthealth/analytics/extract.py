@@ -27,7 +27,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smarthealth.analytics import schema
+from smarthealth.analytics import rollups, schema
 from smarthealth.analytics.config import get_analytics_settings
 from smarthealth.analytics.files import remove_dir, replace_dir, write_parquet
 from smarthealth.analytics.models import ExtractMonth, ExtractRun
@@ -494,6 +494,8 @@ async def run_extract(database: Database, *, root: Path | None = None, full: boo
                 if progress:
                     print(f"  {month}: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
                           flush=True)
+        if mode == "full" or written:  # the dashboard's pre-aggregates of those months
+            rollups.build(root, months=None if mode == "full" else sorted(written))
         if mode == "full" or events:
             rows.update(await write_snapshots(session, root=root, ctx=ctx))
         result = ExtractResult(mode=mode, events=len(events), months=months, rows=dict(rows),

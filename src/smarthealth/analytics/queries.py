@@ -25,6 +25,8 @@ TOP_DIAGNOSES_PER_GROUP = 5
 HANOI_OFFSET_US = 7 * 3600 * 1_000_000  # Asia/Ho_Chi_Minh is UTC+7 all year (no DST)
 DAY_US = 86_400 * 1_000_000
 QUANTILE_SAMPLE_ROWS = 2_000_000
+RAW_SCAN_ROWS = 20_000_000  # exact percentiles scan at most this many visits of the date range
+MIN_SAMPLE_VALUES = 2_000  # ... unless the wait_sample rollup holds fewer matching visits
 DEFAULT_WINDOW_DAYS = 365
 
 
@@ -191,17 +193,39 @@ def _quantile_sample(conn: Any, where: _Where) -> str:
     return f"USING SAMPLE {100.0 * QUANTILE_SAMPLE_ROWS / matching:.6f}% (system, 7)"
 
 
+def _range_rows(conn: Any, filters: Filters) -> int:
+    """How many visits the date range holds (whole-month counts come from the Parquet footers)."""
+    where = _where(Filters(date_from=filters.date_from, date_to=filters.date_to))
+    sql = f"SELECT count(*) FROM visits {where.sql()}"
+    return (conn.execute(sql, where.params) if where.params else conn.execute(sql)).fetchone()[0]
+
+
 def waiting_times(conn: Any, filters: Filters) -> Result:
-    """Kiosk check-in duration (seconds) and wait from ticket to call (minutes), p50 and p90
-    (exact up to QUANTILE_SAMPLE_ROWS matching visits, else on the rollup `wait_sample` of
-    about 2 % of the visits, or without it on a repeatable block sample)."""
+    """Kiosk check-in duration (seconds) and wait from ticket to call (minutes), p50 and p90:
+    exact up to QUANTILE_SAMPLE_ROWS matching visits, else on a sample. With the rollups: one
+    ward's are exact from `ward_waits` (sorted by ward); otherwise on `wait_sample` (about 2 % of
+    the visits) also when the date range holds more than RAW_SCAN_ROWS visits and at least
+    MIN_SAMPLE_VALUES sampled visits match. Without them, on a repeatable block sample."""
     where = _where(filters)
-    sample = _quantile_sample(conn, where)
-    if sample and store.has_rollup(conn, "wait_sample"):
-        source = "rollup_wait_sample"
-    else:
-        source = (f"(SELECT {', '.join(_filter_columns(filters, 'checkin_ms', 'wait_minutes'))}"
-                  f" FROM visits {sample})")
+    source: str | None = None
+    sample: str | None = None
+    if filters.ward is not None and store.has_rollup(conn, "ward_waits"):
+        sample = _quantile_sample(conn, where)
+        source = "rollup_ward_waits" if not sample else None
+    if source is None and store.has_rollup(conn, "wait_sample"):
+        if _range_rows(conn, filters) > RAW_SCAN_ROWS:
+            sql = f"SELECT count(*) FROM rollup_wait_sample {where.sql()}"
+            sampled = (conn.execute(sql, where.params) if where.params
+                       else conn.execute(sql)).fetchone()[0]
+            if sampled >= MIN_SAMPLE_VALUES:
+                source = "rollup_wait_sample"
+        if source is None:
+            sample = sample if sample is not None else _quantile_sample(conn, where)
+            source = "rollup_wait_sample" if sample else None
+    if source is None:
+        sample = sample if sample is not None else _quantile_sample(conn, where)
+        columns = ", ".join(_filter_columns(filters, "checkin_ms", "wait_minutes"))
+        source = f"(SELECT {columns} FROM visits {sample})"
     return _run(conn, f"""
         SELECT facility_code,
                round(quantile_cont(checkin_ms, 0.5) / 1000.0, 2) AS checkin_p50_s,
@@ -246,9 +270,9 @@ def population_coverage(conn: Any, filters: Filters) -> Result:
 
 def top_diagnoses(conn: Any, filters: Filters) -> Result:
     """The most frequent main diagnoses (3-character ICD-10) per ward and age group."""
-    rolled = None if filters.facility is not None else _rolled(
-        conn, filters, "diagnosis_counts", "ward_code, age_group, icd3",
-        raw_extra="icd3 IS NOT NULL")
+    rolled = _rolled(conn, filters, "diagnosis_counts" if filters.facility is None
+                     else "facility_diagnosis_counts", "ward_code, age_group, icd3",
+                     raw_extra="icd3 IS NOT NULL")
     if rolled is not None:
         return _run(conn, f"""
             SELECT ward_code, age_group, icd3, visits, rank FROM (

@@ -28,6 +28,12 @@ VERSION = 1
 
 # name -> (SELECT list over visits, its grouping keys (None: a row-level sample), WHERE)
 ROLLUPS: dict[str, tuple[str, str | None, str | None]] = {
+    # the same with the facility, sorted by facility in small row groups (a facility filter
+    # reads only its own row groups): top diagnoses of one facility
+    "facility_diagnosis_counts": ("facility_code, ward_code, age_group, sex, icd3, "
+                                  "count(*) AS visits",
+                                  "facility_code, ward_code, age_group, sex, icd3",
+                                  "icd3 IS NOT NULL"),
     # monthly counts by every filter dimension and insurance: visits per facility / ward, insured
     "visit_counts": ("facility_code, ward_code, age_group, sex, insured, count(*) AS visits",
                      "facility_code, ward_code, age_group, sex, insured", None),
@@ -42,11 +48,20 @@ ROLLUPS: dict[str, tuple[str, str | None, str | None]] = {
               f"{HANOI_OFFSET_US}) // {DAY_US} AS INTEGER) AS discharge_day, facility_code, "
               "ward_code, age_group, sex, count(*) AS stays",
               "ALL", "admitted"),
+    # every visit's check-in and wait, sorted by ward in small row groups: exact percentiles
+    # for one ward read only that ward's row groups
+    "ward_waits": ("ward_code, visit_date, facility_code, age_group, sex, checkin_ms, "
+                   "wait_minutes", None, None),
     # a repeatable ~2 % sample of the visits for percentiles over many millions of visits
     "wait_sample": ("visit_date, facility_code, ward_code, age_group, sex, checkin_ms, "
-                    "wait_minutes", None, f"hash(visit_key) % {WAIT_SAMPLE_MODULUS} = 0"),
+                    "wait_minutes", None, "hash(visit_key) % {modulus} = 0"),
 }
+SORTED = {"facility_diagnosis_counts": "facility_code", "ward_waits": "ward_code"}
+ROW_GROUP_ROWS = 8192
 EMPTY_COLUMNS: dict[str, str] = {
+    "facility_diagnosis_counts": "NULL::VARCHAR AS facility_code, NULL::INTEGER AS ward_code, "
+                                 "NULL::VARCHAR AS age_group, NULL::VARCHAR AS sex, "
+                                 "NULL::VARCHAR AS icd3, NULL::BIGINT AS visits",
     "visit_counts": "NULL::VARCHAR AS facility_code, NULL::INTEGER AS ward_code, "
                     "NULL::VARCHAR AS age_group, NULL::VARCHAR AS sex, NULL::BOOLEAN AS insured, "
                     "NULL::BIGINT AS visits",
@@ -57,6 +72,9 @@ EMPTY_COLUMNS: dict[str, str] = {
     "stays": "NULL::DATE AS admit_day, NULL::DATE AS discharge_day, "
              "NULL::VARCHAR AS facility_code, NULL::INTEGER AS ward_code, "
              "NULL::VARCHAR AS age_group, NULL::VARCHAR AS sex, NULL::BIGINT AS stays",
+    "ward_waits": "NULL::INTEGER AS ward_code, NULL::DATE AS visit_date, "
+                  "NULL::VARCHAR AS facility_code, NULL::VARCHAR AS age_group, "
+                  "NULL::VARCHAR AS sex, NULL::INTEGER AS checkin_ms, NULL::DOUBLE AS wait_minutes",
     "wait_sample": "NULL::DATE AS visit_date, NULL::VARCHAR AS facility_code, "
                    "NULL::INTEGER AS ward_code, NULL::VARCHAR AS age_group, NULL::VARCHAR AS sex, "
                    "NULL::INTEGER AS checkin_ms, NULL::DOUBLE AS wait_minutes",
@@ -116,8 +134,9 @@ def view_sql(root: Path, name: str) -> str:
 
 def build(root: Path | str, months: list[str] | None = None, *,
           threads: int | None = None) -> list[str]:
-    """(Re)build the rollups of the given months (all months of the visits when None), drop the
-    rollup months whose visits are gone, and update the manifest; returns the months built."""
+    """(Re)build the rollups of the given months (all months of the visits when None) and of
+    every other month whose visits changed since it was built, drop the rollup months whose
+    visits are gone, and update the manifest; returns the months built."""
     root = Path(root)
     on_disk = _visit_months(root)
     manifest = _read_manifest(root) or {"version": VERSION, "months": {}}
@@ -125,7 +144,8 @@ def build(root: Path | str, months: list[str] | None = None, *,
         wanted = sorted(on_disk)
         manifest["months"] = {}
     else:
-        wanted = sorted(set(months) & set(on_disk))
+        wanted = sorted((set(months) & set(on_disk)) | {
+            m for m, files in on_disk.items() if manifest["months"].get(m) != _signature(files)})
     base = root / FOLDER
     base.mkdir(parents=True, exist_ok=True)
     gone = sorted(m for m in set(manifest["months"]) | _rollup_months(base) if m not in on_disk)
@@ -141,6 +161,10 @@ def build(root: Path | str, months: list[str] | None = None, *,
             manifest["months"].update(signatures)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            try:
+                staging.parent.rmdir()  # only when no other writer is using it
+            except OSError:
+                pass
     for month in gone:
         for name in ROLLUPS:
             shutil.rmtree(base / name / f"month={month}", ignore_errors=True)
@@ -162,19 +186,19 @@ def _write(root: Path, staging: Path, months: list[str], on_disk: dict[str, list
     conn = duckdb.connect()
     try:
         conn.execute("SET enable_progress_bar = false")
-        conn.execute("SET preserve_insertion_order = false")
         if threads:
             conn.execute(f"SET threads = {int(threads)}")
         source = (f"read_parquet([{', '.join(repr(_q(f)) for f in files)}], "
                   "hive_partitioning = true, hive_types = {'month': VARCHAR}, "
                   "union_by_name = true)")
         for name, (select, group, where) in ROLLUPS.items():
-            where_sql = f"WHERE {where}" if where else ""
+            where_sql = f"WHERE {where.format(modulus=WAIT_SAMPLE_MODULUS)}" if where else ""
             group_sql = "GROUP BY ALL" if group else ""
-            sql = f"SELECT month, {select} FROM {source} {where_sql} {group_sql}"
+            order_sql = f"ORDER BY month, {SORTED[name]}" if name in SORTED else ""
+            sql = f"SELECT month, {select} FROM {source} {where_sql} {group_sql} {order_sql}"
             conn.execute(f"COPY ({sql}) TO '{_q(staging / name)}' "
                          "(FORMAT PARQUET, PARTITION_BY (month), COMPRESSION snappy, "
-                         "OVERWRITE_OR_IGNORE true)")
+                         f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, OVERWRITE_OR_IGNORE true)")
             for month in months:  # a month without rows still gets its (empty) folder
                 (staging / name / f"month={month}").mkdir(parents=True, exist_ok=True)
     finally:

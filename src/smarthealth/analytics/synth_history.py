@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from smarthealth.analytics import schema
+from smarthealth.analytics import rollups, schema
 from smarthealth.analytics.files import replace_dir, write_parquet
 from smarthealth.synth import hanoi
 
@@ -484,6 +484,7 @@ def write_history(*, out: Path, years: int, visits_per_day: float, seed: int = 1
             ob.cases += cases
     _snapshots(plan)
     _write_truth(plan)
+    rollups.build(out)  # the dashboard's pre-aggregates (analytics/rollups.py)
     staging = out / "_staging"
     if staging.exists() and not any(staging.iterdir()):
         staging.rmdir()
