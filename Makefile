@@ -23,6 +23,8 @@ BHXH_SIM_PORT ?= 8088
 run: install
 	$(BIN)/smarthealth migrate
 	$(BIN)/smarthealth seed --people $(DEMO_PEOPLE) --seed $(DEMO_SEED) --if-empty
+	$(BIN)/smarthealth analytics extract --quiet
+	$(BIN)/smarthealth surveillance run --method ears_c2
 	$(BIN)/smarthealth bhxh-sim --port $(BHXH_SIM_PORT) --preload & sim=$$!; \
 	  trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	  SMARTHEALTH_BHXH_BASE_URL=http://127.0.0.1:$(BHXH_SIM_PORT) $(BIN)/smarthealth serve
