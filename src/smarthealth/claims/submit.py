@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smarthealth.claims import signing
 from smarthealth.claims.config import ClaimsSettings, get_claims_settings
 from smarthealth.claims.submission_models import ClaimSubmission
+from smarthealth.claims.validate import validate_file
 from smarthealth.core import audit, outbox
 from smarthealth.core.audit import Actor
 from smarthealth.core.db import utcnow
@@ -165,10 +166,8 @@ def check_file(data: bytes) -> tuple[FileFacts, list[dict[str, Any]]]:
                 f"The signature in CHUKYDONVI is not valid ({check.reason}).",
                 field_name="CHUKYDONVI", value=check.reason))
     if not problems:
-        validate_file = _validator()
-        if validate_file is not None:
-            problems.extend(found for found in map(_as_dict, validate_file(data))
-                            if found.get("severity", "error") == "error")  # warnings never block
+        problems.extend(found for found in map(_as_dict, validate_file(data))
+                        if found.get("severity", "error") == "error")  # warnings never block
     return facts, problems
 
 
@@ -182,15 +181,6 @@ def trust_roots() -> list[x509.Certificate]:
 @lru_cache(maxsize=4)
 def _load_bundle(path: str, _mtime_ns: int) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(Path(path).read_bytes())
-
-
-def _validator() -> Any:
-    """claims.validate.validate_file (H1's validator), or None while it is not installed."""
-    try:
-        from smarthealth.claims.validate import validate_file
-    except ImportError:
-        return None
-    return validate_file
 
 
 # --- the targets' protocols --------------------------------------------------------------------

@@ -53,6 +53,7 @@ def examine(data: bytes, *, kind: str, facility: str, require_signature: bool
             ) -> tuple[str, str, dict[str, Any]]:
     """(result code, message, facts) for a decoded file."""
     from smarthealth.claims import signing, submit
+    from smarthealth.claims.validate import validate_file
 
     facts = submit.file_facts(data)
     expected_root = "checkin" if kind == "checkin" else "claim"
@@ -76,14 +77,12 @@ def examine(data: bytes, *, kind: str, facility: str, require_signature: bool
                            "facility"), {}
     elif require_signature:
         return "402", "Hồ sơ chưa có chữ ký số CHUKYDONVI / the file is not signed", {}
-    validate_file = submit._validator()
-    if validate_file is not None:
-        problems = [p for p in map(submit._as_dict, validate_file(data))
-                    if p.get("severity", "error") == "error"]
-        if problems:
-            shown = "; ".join(f"{p.get('table')}.{p.get('field')}: {p.get('message_vi')}"
-                              for p in problems[:5])
-            return "422", f"Hồ sơ có {len(problems)} lỗi / {len(problems)} problems: {shown}", {}
+    problems = [p for p in map(submit._as_dict, validate_file(data))
+                if p.get("severity", "error") == "error"]
+    if problems:
+        shown = "; ".join(f"{p.get('table')}.{p.get('field')}: {p.get('message_vi')}"
+                          for p in problems[:5])
+        return "422", f"Hồ sơ có {len(problems)} lỗi / {len(problems)} problems: {shown}", {}
     return "200", "Tiếp nhận thành công / accepted", {"ma_lk": facts.ma_lks,
                                                         "facility_code": facts.facility_code}
 
