@@ -4,11 +4,12 @@ Seeds --visits finished encounters of every visit type (tests/claims/synth_episo
 fresh database (SQLite in a temporary folder, or a new schema of --database-url), then times:
 export (facts read in bulk, episodes built and validated, files written; unsigned), signing of
 a sample of the files (RSA-SHA256 in a process pool), validation of every file as a vendor's
-file (`validate_file`), and import of every file into a second, empty database. Prints one
-JSON object as its last line: export_per_s, validate_per_s, import_per_s (episodes/second of
-wall-clock time) with details, among them *_per_cpu_s (per second of this process's CPU time:
-comparable when other work shares the machine; SQLite's own work is in-process, PostgreSQL's
-is not) and the load average at the end.
+file (`validate.check_file`), and import of every file into a second, empty database, each in
+--jobs processes (default: the cores). Prints one JSON object as its last line: export_per_s,
+validate_per_s, import_per_s (episodes/second of wall-clock time) with details, among them
+*_per_cpu_s (per second of this process's CPU time: comparable when other work shares the
+machine; SQLite's own work is in-process, PostgreSQL's is not; with --jobs > 1 the workers'
+CPU is not counted) and the load average at the end.
 """
 
 from __future__ import annotations
@@ -66,13 +67,12 @@ async def _fresh(url: str, tmp: Path, name: str) -> tuple[object, str]:
 async def _run(args: argparse.Namespace, tmp: Path) -> dict:
     from tests.claims.synth_episodes import reference_data, seed_claims
 
-    from smarthealth.claims import export, importing
-    from smarthealth.claims.validate import validate_file
+    from smarthealth.claims import export, importing, parallel
     from smarthealth.core.models_index import import_all_models
 
     import_all_models()
     results: dict = {"database": "postgresql" if args.database_url.startswith("postgresql")
-                     else "sqlite", "visits": args.visits}
+                     else "sqlite", "visits": args.visits, "jobs": args.jobs}
     schemas = []
     database, schema = await _fresh(args.database_url, tmp, "source")
     schemas.append(schema)
@@ -84,7 +84,7 @@ async def _run(args: argparse.Namespace, tmp: Path) -> dict:
     start, cpu = time.perf_counter(), time.process_time()
     exported = await export.export_period(database, facility_codes=None, start=OCTOBER[0],
                                           end=OCTOBER[1], out=out, sign=False,
-                                          chunk=args.chunk)
+                                          chunk=args.chunk, jobs=args.jobs)
     seconds = time.perf_counter() - start
     results.update(exported_episodes=exported.episodes, checkin_files=exported.checkins,
                    export_invalid=len(exported.invalid), export_s=round(seconds, 1),
@@ -108,7 +108,8 @@ async def _run(args: argparse.Namespace, tmp: Path) -> dict:
         results["signed_sample"] = len(sample)
 
     start, cpu = time.perf_counter(), time.process_time()
-    problems = sum(len(validate_file(data)) for data in envelopes)
+    problems = sum(len(check.problems) for check in parallel.ordered_map(
+        parallel.check_datas, envelopes, jobs=args.jobs, chunk=200))
     seconds = time.perf_counter() - start
     results.update(validate_problems=problems, validate_s=round(seconds, 1),
                    validate_per_s=round(len(envelopes) / seconds, 1),
@@ -118,7 +119,8 @@ async def _run(args: argparse.Namespace, tmp: Path) -> dict:
     schemas.append(schema)
     await reference_data(database)
     start, cpu = time.perf_counter(), time.process_time()
-    imported = await importing.import_files(database, files=files, chunk=args.chunk)
+    imported = await importing.import_files(database, files=files, chunk=args.chunk,
+                                            jobs=args.jobs)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     summary = imported.summary()
     results.update(import_files=summary["files"], imported_episodes=summary["episodes_imported"],
@@ -135,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=1000, help="episodes per transaction")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes for export, validation and import (1: none)")
     parser.add_argument("--sign-sample", type=int, default=2000,
                         help="files signed to measure sign_per_s (0: skip)")
     parser.add_argument("--database-url", default="",

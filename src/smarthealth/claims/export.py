@@ -559,15 +559,59 @@ def render(episodes: list[Episode], *, created: date, signers: dict[str, Any] | 
     return out
 
 
+Built = tuple[list[Problem], str, str, bytes, bytes | None]
+
+
+def build_files(bundles: list[Bundle], *, created: date, on: date | None = None) -> list[Built]:
+    """Per bundle: (errors, file name, check-in file name, envelope, check-in or None), built,
+    validated and rendered unsigned (pure; runs in a worker process when exporting with jobs)."""
+    from smarthealth.claims import xmlfile
+    from smarthealth.claims.validate import validate_episode
+
+    out: list[Built] = []
+    for bundle in bundles:
+        episode = build_episode(bundle)
+        problems = [p for p in validate_episode(episode, on=on) if p.severity == "error"]
+        if problems:
+            out.append((problems, "", "", b"", None))
+            continue
+        checkin = checkin_of(episode)
+        name, checkin_name = _file_names(episode)
+        out.append(([], name, checkin_name, xmlfile.envelope_xml(episode, created=created),
+                     xmlfile.checkin_xml(checkin) if checkin else None))
+    return out
+
+
+def _sign_built(items: list[tuple[Bundle, Built]], signers: dict[str, Any]
+                ) -> list[tuple[Bundle, Built]]:
+    """Envelopes and check-ins signed with their facility's signer (a process pool when many)."""
+    from smarthealth.claims.signing import sign_many
+
+    out = list(items)
+    for code, signer in signers.items():
+        mine = [i for i, (b, _) in enumerate(out) if b["encounter"]["facility_code"] == code]
+        blobs = [blob for i in mine for blob in out[i][1][3:] if blob is not None]
+        signed = iter(sign_many(blobs, signer=signer) if blobs else [])
+        for i in mine:
+            bundle, (problems, name, checkin_name, _, checkin) = out[i]
+            out[i] = (bundle, (problems, name, checkin_name, next(signed),
+                               next(signed) if checkin is not None else None))
+    return out
+
+
 async def export_period(database: Database, *, facility_codes: list[str] | None, start: date,
                         end: date, out: Path, sign: bool = True, chunk: int = 1000,
                         created: date | None = None, progress: Any = None,
-                        actor: Actor = EXPORTER) -> ExportResult:
-    """Write one file per valid episode (plus its XML0) for encounters finished in the period."""
-    from smarthealth.claims.validate import validate_episode
+                        actor: Actor = EXPORTER, jobs: int = 1) -> ExportResult:
+    """Write one file per valid episode (plus its XML0) for encounters finished in the period.
+
+    With jobs > 1, episodes are built, validated and rendered in worker processes while this
+    process reads the next chunk's facts; files and records are the same as with jobs = 1."""
+    from smarthealth.claims import parallel
 
     out.mkdir(parents=True, exist_ok=True)
     created = created or datetime.now(TZ).date()
+    on = fields._today()
     begin, finish = period_bounds(start, end)
     result = ExportResult(signed=sign)
     async with database.session() as session:
@@ -575,37 +619,34 @@ async def export_period(database: Database, *, facility_codes: list[str] | None,
                                                      start=begin, end=finish)
     result.encounters = len(ids)
     signers: dict[str, Any] = {}
-    for first in range(0, len(ids), chunk):
-        part = ids[first:first + chunk]
+
+    async def finish_chunk(part: list[int], bundles: list[Bundle], built: list[Built]) -> None:
+        result.not_covered += len(part) - len(bundles)
+        good: list[tuple[Bundle, Built]] = []
+        for bundle, item in zip(bundles, built, strict=True):
+            if item[0]:
+                result.invalid.append(Invalid(bundle["encounter"]["id"], bundle["ma_lk"],
+                                              item[0]))
+            else:
+                good.append((bundle, item))
+        if sign:
+            for bundle, _ in good:
+                code = bundle["encounter"]["facility_code"]
+                if code not in signers:
+                    signers[code] = signer_for_facility(
+                        code, (bundle["facility"] or {}).get("name", code))
+            active = {c: s for c, s in signers.items() if s}
+            if active:
+                good = _sign_built(good, active)
+        digests: dict[int, str] = {}
+        for bundle, (_, name, checkin_name, envelope, checkin) in good:
+            (out / name).write_bytes(envelope)
+            digests[bundle["encounter"]["id"]] = hashlib.sha256(envelope).hexdigest()
+            result.episodes += 1
+            if checkin is not None:
+                (out / checkin_name).write_bytes(checkin)
+                result.checkins += 1
         async with database.session() as session:
-            bundles = await load_bundles(session, encounter_ids=part)
-            result.not_covered += len(part) - len(bundles)
-            good: list[tuple[Bundle, Episode]] = []
-            for bundle in bundles:
-                episode = build_episode(bundle)
-                problems = [p for p in validate_episode(episode) if p.severity == "error"]
-                if problems:
-                    result.invalid.append(Invalid(bundle["encounter"]["id"], bundle["ma_lk"],
-                                                  problems))
-                else:
-                    good.append((bundle, episode))
-            if sign:
-                for bundle, _ in good:
-                    code = bundle["encounter"]["facility_code"]
-                    if code not in signers:
-                        signers[code] = signer_for_facility(
-                            code, (bundle["facility"] or {}).get("name", code))
-            rendered = render([e for _, e in good], created=created,
-                              signers={c: s for c, s in signers.items() if s} if sign else None)
-            digests: dict[int, str] = {}
-            for (bundle, _), (episode, envelope, checkin) in zip(good, rendered, strict=True):
-                name, checkin_name = _file_names(episode)
-                (out / name).write_bytes(envelope)
-                digests[bundle["encounter"]["id"]] = hashlib.sha256(envelope).hexdigest()
-                result.episodes += 1
-                if checkin is not None:
-                    (out / checkin_name).write_bytes(checkin)
-                    result.checkins += 1
             await _record_exports(session, [b for b, _ in good], digests)
             await audit.record(
                 session, actor=actor, action="claims.export", entity_type="claims_episode",
@@ -614,4 +655,33 @@ async def export_period(database: Database, *, facility_codes: list[str] | None,
                                      if i.encounter_id in part]})
         if progress is not None:
             progress(len(part))
+
+    executor = parallel.pool(jobs) if jobs > 1 else None
+    pending: tuple[list[int], list[Bundle], list[Any]] | None = None
+    try:
+        for first in range(0, len(ids), chunk):
+            part = ids[first:first + chunk]
+            async with database.session() as session:
+                bundles = await load_bundles(session, encounter_ids=part)
+            if executor is None:
+                work: list[Any] = [build_files(bundles, created=created, on=on)]
+            else:  # one slice per worker; the next chunk is read meanwhile
+                size = max(1, -(-len(bundles) // jobs))
+                work = [executor.submit(build_files, bundles[i:i + size], created=created,
+                                        on=on) for i in range(0, len(bundles), size)]
+            if pending is not None:
+                await _finish_pending(finish_chunk, pending)
+            pending = (part, bundles, work)
+        if pending is not None:
+            await _finish_pending(finish_chunk, pending)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
     return result
+
+
+async def _finish_pending(finish_chunk: Any, pending: tuple[list[int], list[Bundle], list[Any]]
+                          ) -> None:
+    part, bundles, work = pending
+    built = [item for w in work for item in (w if isinstance(w, list) else w.result())]
+    await finish_chunk(part, bundles, built)

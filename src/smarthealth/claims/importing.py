@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -502,10 +502,21 @@ async def _write(session: AsyncSession, items: list[tuple[FileOutcome, list[Epis
                              payload={"encounter_ids": ids, "count": len(ids)})
 
 
+def _checked_here(files: Iterable[tuple[str, bytes]], *, scope: str | None
+                  ) -> Iterator[tuple[FileOutcome, list[Episode], str]]:
+    for name, data in files:
+        outcome, episodes = check_file(name, data, scope=scope)
+        yield outcome, episodes, hashlib.sha256(data).hexdigest() if episodes else ""
+
+
 async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]],
                        actor: Actor = SYSTEM, scope: str | None = None, chunk: int = 500,
-                       progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Import files (name, bytes): validate each, write the valid ones in chunked transactions."""
+                       progress: Callable[[int], None] | None = None,
+                       jobs: int = 1) -> ImportResult:
+    """Import files (name, bytes): validate each, write the valid ones in chunked transactions.
+
+    With jobs > 1, files are read and validated in worker processes (parallel.import_checks)
+    while this process writes; the outcome is the same as with jobs = 1."""
     result = ImportResult()
     batch: list[tuple[FileOutcome, list[Episode], str]] = []
 
@@ -534,11 +545,17 @@ async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]]
             progress(len(batch))
         batch.clear()
 
-    for name, data in files:
-        outcome, episodes = check_file(name, data, scope=scope)
+    if jobs > 1:
+        from smarthealth.claims import parallel
+
+        checked: Iterable[tuple[FileOutcome, list[Episode], str]] = parallel.ordered_map(
+            parallel.import_checks, files, jobs=jobs, chunk=50, scope=scope)
+    else:
+        checked = _checked_here(files, scope=scope)
+    for outcome, episodes, digest in checked:
         result.files.append(outcome)
         if episodes:
-            batch.append((outcome, episodes, hashlib.sha256(data).hexdigest()))
+            batch.append((outcome, episodes, digest))
         elif progress is not None:
             progress(1)
         if len(batch) >= chunk:

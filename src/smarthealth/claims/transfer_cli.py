@@ -63,13 +63,17 @@ def _paths(items: tuple[Path, ...]) -> list[Path]:
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--facility", default=None, help="accept only files of this facility (MACSKCB)")
 @click.option("--chunk", default=500, show_default=True, help="files per transaction")
-def import_command(files: tuple[Path, ...], facility: str | None, chunk: int) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="processes reading and validating files (default: the number of cores)")
+def import_command(files: tuple[Path, ...], facility: str | None, chunk: int,
+                   jobs: int | None) -> None:
     """Import XML 130 files (or folders of them) from any vendor. A file with any problem is
     rejected whole (listed with its problems); a file already imported changes nothing. Exit
     code 1 when any file was rejected."""
     from tqdm import tqdm
 
     from smarthealth.claims import importing
+    from smarthealth.claims.parallel import default_jobs
     from smarthealth.cli import run
     from smarthealth.core.audit import Actor
     from smarthealth.core.db import get_database
@@ -79,7 +83,8 @@ def import_command(files: tuple[Path, ...], facility: str | None, chunk: int) ->
     result = run(importing.import_files(
         get_database(), files=((p.name, p.read_bytes()) for p in paths),
         actor=Actor(name="cli", role="system", facility_code=facility), scope=facility,
-        chunk=chunk, progress=bar.update))
+        chunk=chunk, progress=bar.update,
+        jobs=min(jobs or default_jobs(), max(1, len(paths) // 50))))
     bar.close()
     for outcome in result.files:
         if outcome.status == "rejected":
