@@ -132,8 +132,9 @@ def filter_sets(conn) -> dict[str, Filters]:  # noqa: ANN001
     of partial months; and the busiest ward over the last full year."""
     first, last = conn.execute("SELECT min(visit_date), max(visit_date) FROM visits").fetchone()
     ward, facility = (conn.execute(
-        f"SELECT {column} FROM (SELECT {column} FROM visits USING SAMPLE 10000 ROWS) "
-        f"GROUP BY {column} ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        f"SELECT {column} FROM (SELECT {column} FROM visits "
+        f"USING SAMPLE 10000 ROWS (reservoir, 7)) "
+        f"GROUP BY {column} ORDER BY count(*) DESC, {column} LIMIT 1").fetchone()[0]
         for column in ("ward_code", "facility_code"))
     year_ago = last.replace(year=last.year - 1)
     return {"all": Filters(), "ward": Filters(ward=ward), "facility": Filters(facility=facility),
