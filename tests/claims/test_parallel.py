@@ -25,12 +25,12 @@ def _outcomes(result: importing.ImportResult) -> list[tuple]:
 
 async def test_jobs_change_nothing_but_speed(tmp_path: Path) -> None:
     db = get_database()
-    await seed_claims(db, count=120, seed=5)
+    await seed_claims(db, count=420, seed=5)
     kwargs = {"facility_codes": None, "start": OCTOBER[0], "end": OCTOBER[1], "sign": False,
-              "created": date(2026, 11, 2), "chunk": 45}
+              "created": date(2026, 11, 2), "chunk": 150}
     one = await export.export_period(db, out=tmp_path / "one", jobs=1, **kwargs)
     two = await export.export_period(db, out=tmp_path / "two", jobs=2, **kwargs)
-    assert one.episodes == two.episodes == 120 and one.invalid == two.invalid == []
+    assert one.episodes == two.episodes == 420 and one.invalid == two.invalid == []
     assert (one.checkins, one.not_covered) == (two.checkins, two.not_covered)
     files = _files(tmp_path / "one")
     assert files == _files(tmp_path / "two")
@@ -49,5 +49,5 @@ async def test_jobs_change_nothing_but_speed(tmp_path: Path) -> None:
         await reference_data(db)
         results.append(await importing.import_files(db, files=uploads, jobs=jobs, chunk=30))
     assert _outcomes(results[0]) == _outcomes(results[1])
-    assert results[1].episodes_imported == 120
+    assert results[1].episodes_imported == 420
     assert results[1].count("rejected") == len(list(DEFECTS.glob("*.xml")))

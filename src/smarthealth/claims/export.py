@@ -656,6 +656,7 @@ async def export_period(database: Database, *, facility_codes: list[str] | None,
         if progress is not None:
             progress(len(part))
 
+    jobs = min(jobs, max(1, len(ids) // 200))  # a pool pays from a few hundred episodes
     executor = parallel.pool(jobs) if jobs > 1 else None
     pending: tuple[list[int], list[Bundle], list[Any]] | None = None
     try:

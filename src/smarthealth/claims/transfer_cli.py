@@ -26,12 +26,15 @@ def _day(_ctx: object, _param: object, value: str) -> object:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--sign/--no-sign", default=True, show_default=True,
               help="sign each file with the facility's seal (the demo CA issues one)")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="processes building and validating episodes (default: the number of cores)")
 def export_command(facilities: tuple[str, ...], all_facilities: bool, start: object,
-                   end: object, out: Path, sign: bool) -> None:
+                   end: object, out: Path, sign: bool, jobs: int | None) -> None:
     """Write one file per finished BHYT episode of the period (<MACSKCB>_<MA_LK>.xml) and its
     check-in (<MACSKCB>_<MA_LK>_XML0.xml). Episodes that do not validate are listed and not
     written; the exit code is 1 when there is any."""
     from smarthealth.claims import export
+    from smarthealth.claims.parallel import default_jobs
     from smarthealth.cli import run
     from smarthealth.core.db import get_database
 
@@ -39,7 +42,7 @@ def export_command(facilities: tuple[str, ...], all_facilities: bool, start: obj
         raise click.UsageError("give --facility CODE (repeatable) or --all-facilities")
     result = run(export.export_period(
         get_database(), facility_codes=list(facilities) or None, start=start, end=end,
-        out=out, sign=sign))
+        out=out, sign=sign, jobs=jobs or default_jobs()))
     for bad in result.invalid:
         shown = "; ".join(f"{p.table}.{p.field}[{p.record}] {p.message_en}"
                           for p in bad.problems[:5])
