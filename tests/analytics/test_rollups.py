@@ -162,3 +162,16 @@ def test_no_visits_no_rollups(tmp_path):
     conn = store.connect(tmp_path)
     assert not store.has_rollup(conn, "visit_counts")
     assert queries.visits_per_day(conn, Filters()).rows == []
+
+
+def test_a_manifest_of_another_set_of_rollups_is_rebuilt_whole(tmp_path):
+    import json
+
+    root = _history(tmp_path, visits=100)
+    rollups.build(root)
+    path = root / "rollups" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "rollups": manifest["rollups"][1:]}))
+    assert not rollups.fresh(root)  # a rollup added since: its folders may be missing
+    assert rollups.build(root, months=[]) == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert rollups.fresh(root)

@@ -140,9 +140,11 @@ def _rolled(conn: Any, filters: Filters, name: str, keys: str, *,
 def visits_per_day(conn: Any, filters: Filters) -> Result:
     """Visits per Hanoi calendar day."""
     where = _where(filters)
-    if filters.facility is None and store.has_rollup(conn, "daily_counts"):
+    name = ("daily_counts" if filters.facility is None else
+            "facility_daily_counts" if filters.ward is None else None)
+    if name is not None and store.has_rollup(conn, name):
         return _run(conn, "SELECT visit_date AS day, CAST(sum(visits) AS BIGINT) AS visits "
-                          f"FROM rollup_daily_counts {where.sql()} "
+                          f"FROM rollup_{name} {where.sql()} "
                           "GROUP BY visit_date ORDER BY visit_date", where.params)
     return _run(conn, f"SELECT visit_date AS day, count(*) AS visits FROM visits {where.sql()} "
                       "GROUP BY visit_date ORDER BY visit_date", where.params)
@@ -182,10 +184,10 @@ def _filter_columns(filters: Filters, *columns: str) -> list[str]:
     return ["facility_code", *(c for c, on in used.items() if on), *columns]
 
 
-def _quantile_sample(conn: Any, where: _Where) -> str:
+def _quantile_sample(conn: Any, where: _Where, *, table: str = "visits") -> str:
     """A SAMPLE clause keeping about QUANTILE_SAMPLE_ROWS of the matching visits when more
     match (exact percentiles sort every value: seconds on 100 million rows); "" otherwise."""
-    sql = f"SELECT count(*) FROM visits {where.sql()}"
+    sql = f"SELECT count(*) FROM {table} {where.sql()}"
     matching = (conn.execute(sql, where.params) if where.params else conn.execute(sql)) \
         .fetchone()[0]
     if matching <= QUANTILE_SAMPLE_ROWS:
@@ -210,7 +212,7 @@ def waiting_times(conn: Any, filters: Filters) -> Result:
     source: str | None = None
     sample: str | None = None
     if filters.ward is not None and store.has_rollup(conn, "ward_waits"):
-        sample = _quantile_sample(conn, where)
+        sample = _quantile_sample(conn, where, table="rollup_ward_waits")  # every visit
         source = "rollup_ward_waits" if not sample else None
     if source is None and store.has_rollup(conn, "wait_sample"):
         if _range_rows(conn, filters) > RAW_SCAN_ROWS:

@@ -40,6 +40,9 @@ ROLLUPS: dict[str, tuple[str, str | None, str | None]] = {
     # monthly counts of main diagnoses (3 characters) by ward, age group and sex: top diagnoses
     "diagnosis_counts": ("ward_code, age_group, sex, icd3, count(*) AS visits",
                          "ward_code, age_group, sex, icd3", "icd3 IS NOT NULL"),
+    # daily counts by facility, age group and sex, sorted by facility: one facility's visits per day
+    "facility_daily_counts": ("visit_date, facility_code, age_group, sex, count(*) AS visits",
+                              "visit_date, facility_code, age_group, sex", None),
     # daily counts by ward, age group and sex: visits per day
     "daily_counts": ("visit_date, ward_code, age_group, sex, count(*) AS visits",
                      "visit_date, ward_code, age_group, sex", None),
@@ -56,7 +59,8 @@ ROLLUPS: dict[str, tuple[str, str | None, str | None]] = {
     "wait_sample": ("visit_date, facility_code, ward_code, age_group, sex, checkin_ms, "
                     "wait_minutes", None, "hash(visit_key) % {modulus} = 0"),
 }
-SORTED = {"facility_diagnosis_counts": "facility_code", "ward_waits": "ward_code"}
+SORTED = {"facility_diagnosis_counts": "facility_code", "facility_daily_counts": "facility_code",
+          "ward_waits": "ward_code"}
 ROW_GROUP_ROWS = 8192
 EMPTY_COLUMNS: dict[str, str] = {
     "facility_diagnosis_counts": "NULL::VARCHAR AS facility_code, NULL::INTEGER AS ward_code, "
@@ -67,6 +71,9 @@ EMPTY_COLUMNS: dict[str, str] = {
                     "NULL::BIGINT AS visits",
     "diagnosis_counts": "NULL::INTEGER AS ward_code, NULL::VARCHAR AS age_group, "
                         "NULL::VARCHAR AS sex, NULL::VARCHAR AS icd3, NULL::BIGINT AS visits",
+    "facility_daily_counts": "NULL::DATE AS visit_date, NULL::VARCHAR AS facility_code, "
+                             "NULL::VARCHAR AS age_group, NULL::VARCHAR AS sex, "
+                             "NULL::BIGINT AS visits",
     "daily_counts": "NULL::DATE AS visit_date, NULL::INTEGER AS ward_code, "
                     "NULL::VARCHAR AS age_group, NULL::VARCHAR AS sex, NULL::BIGINT AS visits",
     "stays": "NULL::DATE AS admit_day, NULL::DATE AS discharge_day, "
@@ -107,7 +114,9 @@ def _read_manifest(root: Path) -> dict:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return data if data.get("version") == VERSION else {}
+    # a manifest of another version or another set of rollups is as good as none
+    ok = data.get("version") == VERSION and data.get("rollups") == sorted(ROLLUPS)
+    return data if ok else {}
 
 
 def fresh(root: Path) -> bool:
@@ -139,7 +148,8 @@ def build(root: Path | str, months: list[str] | None = None, *,
     visits are gone, and update the manifest; returns the months built."""
     root = Path(root)
     on_disk = _visit_months(root)
-    manifest = _read_manifest(root) or {"version": VERSION, "months": {}}
+    manifest = _read_manifest(root) or {"version": VERSION, "rollups": sorted(ROLLUPS),
+                                        "months": {}}
     if months is None:
         wanted = sorted(on_disk)
         manifest["months"] = {}
