@@ -309,7 +309,7 @@ def extract_throughput(people: int, workdir: Path) -> dict:
 
 def surveillance() -> dict:
     try:
-        from surveillance import measure  # bench/surveillance.py (helper H4)
+        from surveillance import measure  # bench/surveillance.py
     except ImportError as exc:
         return {"skipped": f"bench/surveillance.py not available ({exc})"}
     import contextlib
