@@ -53,10 +53,7 @@ def fit_glm_fast(y: np.ndarray, present: np.ndarray, levels: np.ndarray, xc: np.
     """algo.farrington.fitGLM.fast: fit (trend -> no trend if not converged), reweight, refit."""
     ones = present.astype(float)
     pre = glm.start(y)
-    fit = glm.irls(pre, ones, levels, xc, trend=trend)
-    if trend and not fit.converged.all():
-        nc = np.flatnonzero(~fit.converged)
-        fit.put(nc, glm.irls(pre.take(nc), ones[nc], levels, None, trend=False))
+    fit = glm.irls_or_without_trend(pre, ones, levels, xc, trend=trend)
     omega = glm.anscombe_weights(fit, pre, ones, levels, xc, threshold=1.0)
     final = glm.irls(pre, omega, levels, xc, trend=True) if trend else None
     if final is None:

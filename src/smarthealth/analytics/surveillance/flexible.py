@@ -67,10 +67,7 @@ def fit_flexible(y: np.ndarray, present: np.ndarray, levels: np.ndarray, xc: np.
     """algo.farrington.fitGLM.flexible; returns the fit and the rows with a result (not NULL)."""
     ones = present.astype(float)
     pre = glm.start(y)
-    fit = glm.irls(pre, ones, levels, xc, trend=trend)
-    if trend and not fit.converged.all():
-        nc = np.flatnonzero(~fit.converged)
-        fit.put(nc, glm.irls(pre.take(nc), ones[nc], levels, None, trend=False))
+    fit = glm.irls_or_without_trend(pre, ones, levels, xc, trend=trend)
     ok = fit.converged.copy()
     omega = glm.anscombe_weights(fit, pre, ones, levels, xc, threshold=WEIGHTS_THRESHOLD)
     if not trend:

@@ -118,6 +118,16 @@ def irls(pre: Start, omega: np.ndarray, levels: np.ndarray, xc: np.ndarray | Non
     return _irls_levels(pre, omega, levels, k, n, m)
 
 
+def irls_or_without_trend(pre: Start, omega: np.ndarray, levels: np.ndarray,
+                          xc: np.ndarray | None, *, trend: bool) -> Fit:
+    """Fit with the trend; the series whose fit did not converge are fitted again without it."""
+    fit = irls(pre, omega, levels, xc, trend=trend)
+    if trend and not fit.converged.all():
+        nc = np.flatnonzero(~fit.converged)
+        fit.put(nc, irls(pre.take(nc), omega[nc], levels, None, trend=False))
+    return fit
+
+
 def _finish(fit: Fit, y: np.ndarray, omega: np.ndarray, levels: np.ndarray,
             rank: np.ndarray) -> Fit:
     """Pearson dispersion (last-iteration W, final mu) and residual df."""
