@@ -321,6 +321,16 @@ def _compiled(day: date) -> dict[str, _Table]:
     return out
 
 
+def _missing(f: _Field, table: str, record: dict[str, str], index: int, ma_lk: str,
+             out: list[Problem]) -> None:
+    """An empty field: a problem when it is required, or required by a condition that holds."""
+    if f.required == "yes":
+        out.append(problem("required", table=table, field=f.name, record=index, ma_lk=ma_lk))
+    elif f.conditions and all(c.holds(record) for c in f.conditions):
+        out.append(problem("required_if", table=table, field=f.name, record=index,
+                           ma_lk=ma_lk, name=_condition_text(f.conditions)))
+
+
 def _check_record(table: _Table, record: dict[str, str], index: int, ma_lk: str,
                   out: list[Problem]) -> None:
     if table.fast.clean(record):
@@ -331,12 +341,7 @@ def _check_record(table: _Table, record: dict[str, str], index: int, ma_lk: str,
     for f in table.plain:
         value = record.get(f.name, "")
         if not value:
-            if f.required == "yes":
-                out.append(problem("required", table=name, field=f.name, record=index,
-                                   ma_lk=ma_lk))
-            elif f.conditions and all(c.holds(record) for c in f.conditions):
-                out.append(problem("required_if", table=name, field=f.name, record=index,
-                                   ma_lk=ma_lk, name=_condition_text(f.conditions)))
+            _missing(f, name, record, index, ma_lk, out)
         elif f.max_length is not None and len(value) > f.max_length:
             out.append(problem("max_length", table=name, field=f.name, record=index,
                                ma_lk=ma_lk, value=value, expected=len(value),
@@ -344,12 +349,7 @@ def _check_record(table: _Table, record: dict[str, str], index: int, ma_lk: str,
     for f in table.complex:
         value = record.get(f.name, "")
         if not value:
-            if f.required == "yes":
-                out.append(problem("required", table=name, field=f.name, record=index,
-                                   ma_lk=ma_lk))
-            elif f.conditions and all(c.holds(record) for c in f.conditions):
-                out.append(problem("required_if", table=name, field=f.name, record=index,
-                                   ma_lk=ma_lk, name=_condition_text(f.conditions)))
+            _missing(f, name, record, index, ma_lk, out)
             continue
         badly_formed = f.sep is None and f.check is not None and not f.check(value)
         if f.max_length is not None and len(value) > f.max_length and not badly_formed:
