@@ -139,3 +139,26 @@ async def test_a_called_ticket_rewrites_the_month_of_its_check_in(tmp_path, make
     assert row["insured"] is True and row["coverage_decision"] == "valid"
     assert row["visit_key"] is None  # no encounter yet
     assert "001080012345" not in {str(v) for v in row.values()}
+
+
+async def test_reading_in_small_pages_gives_the_same_rows(tmp_path, monkeypatch):
+    """Keyset paging (SMARTHEALTH_ANALYTICS_CHUNK) does not lose or repeat rows."""
+    from smarthealth.analytics.config import get_analytics_settings
+
+    await _seeded(people=120)
+    whole = await run_extract(get_database(), root=tmp_path / "one", full=True)
+    monkeypatch.setenv("SMARTHEALTH_ANALYTICS_CHUNK", "7")
+    get_analytics_settings.cache_clear()
+    try:
+        paged = await run_extract(get_database(), root=tmp_path / "paged", full=True)
+    finally:
+        monkeypatch.delenv("SMARTHEALTH_ANALYTICS_CHUNK")
+        get_analytics_settings.cache_clear()
+    assert paged.rows == whole.rows and whole.rows["visits"] > 7
+    tables = [t for t in schema.TABLES if (tmp_path / "one" / t).exists()]
+    assert "visits" in tables and "population" in tables
+    assert tables == [t for t in schema.TABLES if (tmp_path / "paged" / t).exists()]
+    for table in tables:
+        one = _dataset(tmp_path / "one", table).to_table().to_pylist()
+        many = _dataset(tmp_path / "paged", table).to_table().to_pylist()
+        assert sorted(map(repr, one)) == sorted(map(repr, many)), table

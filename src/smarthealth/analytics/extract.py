@@ -16,6 +16,7 @@ import hmac
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -144,6 +145,19 @@ def _wait(issued: datetime | None, called: datetime | None) -> float | None:
     return round((called - issued).total_seconds() / 60, 2)
 
 
+async def _pages(fetch: Callable[[int], Awaitable[list[Any]]],
+                 last_id: Callable[[Any], int]) -> AsyncIterator[list[Any]]:
+    """Keyset paging: fetch(after_id) from 0 until an empty page; each page in turn."""
+    after = 0
+    while page := await fetch(after):
+        after = last_id(page[-1])
+        yield page
+
+
+def _by_id(row: Row) -> int:
+    return int(row["id"])
+
+
 async def _people(session: AsyncSession, ids: set[int]) -> dict[int, tuple]:
     facts = await identity_facts.person_facts(session, ids=ids)
     merged = {m for (_, _, _, m) in facts.values() if m is not None} - facts.keys()
@@ -170,13 +184,8 @@ async def _encounter_rows(session: AsyncSession, ctx: _Context, start: datetime,
                           end: datetime) -> dict[str, list[Row]]:
     out: dict[str, list[Row]] = {"visits": [], "diagnoses": [], "prescriptions": [],
                                  "admissions": []}
-    after = 0
-    while True:
-        encounters = await emr_facts.encounters_between(session, start=start, end=end,
-                                                        after_id=after, limit=ctx.chunk)
-        if not encounters:
-            return out
-        after = encounters[-1]["id"]
+    async for encounters in _pages(lambda after: emr_facts.encounters_between(
+            session, start=start, end=end, after_id=after, limit=ctx.chunk), _by_id):
         ids = [e["id"] for e in encounters]
         people = await _people(session, {e["person_id"] for e in encounters})
         cards = await insurance_facts.card_periods(session,
@@ -192,6 +201,7 @@ async def _encounter_rows(session: AsyncSession, ctx: _Context, start: datetime,
         for enc in encounters:
             _encounter(out, enc, people, cards, visits.get(enc["visit_id"]),
                        admissions.get(enc["id"]), by_encounter.get(enc["id"], []), ctx)
+    return out
 
 
 def _encounter(out: dict[str, list[Row]], enc: Row, people: dict, cards: dict,
@@ -244,13 +254,8 @@ def _encounter(out: dict[str, list[Row]], enc: Row, people: dict, cards: dict,
 async def _checkin_rows(session: AsyncSession, ctx: _Context, first: date,
                         last: date) -> list[Row]:
     rows: list[Row] = []
-    after = 0
-    while True:
-        visits = await reception_facts.visits_between(session, first_day=first, last_day=last,
-                                                      after_id=after, limit=ctx.chunk)
-        if not visits:
-            return rows
-        after = visits[-1]["id"]
+    async for visits in _pages(lambda after: reception_facts.visits_between(
+            session, first_day=first, last_day=last, after_id=after, limit=ctx.chunk), _by_id):
         people = await _people(session, {v["person_id"] for v in visits})
         encounters = await emr_facts.encounters_of_visits(session,
                                                           visit_ids=[v["id"] for v in visits])
@@ -270,19 +275,16 @@ async def _checkin_rows(session: AsyncSession, ctx: _Context, first: date,
                     v["coverage_decision"] in VALID_DECISIONS),
                 "checkin_ms": v["checkin_ms"], "called_at": v["called_at"],
                 "wait_minutes": _wait(v["issued_at"], v["called_at"])})
+    return rows
 
 
 async def _coverage_rows(session: AsyncSession, ctx: _Context, first: date,
                          last: date) -> list[Row]:
     rows: list[Row] = []
-    after = 0
-    while True:
-        checks = await insurance_facts.checks_between(session, first_day=first, last_day=last,
-                                                      after_id=after, limit=ctx.chunk)
-        if not checks:
-            return rows
-        after = checks[-1]["id"]
+    async for checks in _pages(lambda after: insurance_facts.checks_between(
+            session, first_day=first, last_day=last, after_id=after, limit=ctx.chunk), _by_id):
         rows.extend({k: c[k] for k in schema.COVERAGE.names} for c in checks)
+    return rows
 
 
 def _table(rows: list[Row], table_schema: pa.Schema) -> pa.Table:
@@ -355,12 +357,8 @@ def _clean(path: Path) -> None:
 async def _population(session: AsyncSession, ctx: _Context, on: date) -> list[Row]:
     counts: Counter = Counter()
     insured: Counter = Counter()
-    after = 0
-    while True:
-        people = await identity_bulk.person_rows(session, after_id=after, limit=ctx.chunk)
-        if not people:
-            break
-        after = people[-1][0]
+    async for people in _pages(lambda after: identity_bulk.person_rows(
+            session, after_id=after, limit=ctx.chunk), lambda row: int(row[0])):
         cards = await insurance_facts.card_periods(session, person_ids=[p[0] for p in people])
         for person_id, born, sex, ward in people:
             key = (ward, sex, schema.age_group(age_on(born, on)))
