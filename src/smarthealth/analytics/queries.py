@@ -150,30 +150,27 @@ def visits_per_day(conn: Any, filters: Filters) -> Result:
                       "GROUP BY visit_date ORDER BY visit_date", where.params)
 
 
+def _visits_by(conn: Any, filters: Filters, column: str) -> Result:
+    """Visits per value of `column`, busiest first (rollups when they answer the filters)."""
+    rolled = _rolled(conn, filters, "visit_counts", column)
+    if rolled is not None:
+        return _run(conn, f"SELECT {column}, CAST(sum(n) AS BIGINT) AS visits "
+                          f"FROM ({rolled[0]}) GROUP BY {column} "
+                          f"ORDER BY visits DESC, {column}", rolled[1])
+    where = _where(filters)
+    return _run(conn, f"SELECT {column}, count(*) AS visits FROM visits "
+                      f"{where.sql()} GROUP BY {column} ORDER BY visits DESC, {column}",
+                where.params)
+
+
 def visits_per_facility(conn: Any, filters: Filters) -> Result:
     """Visits per facility, busiest first."""
-    rolled = _rolled(conn, filters, "visit_counts", "facility_code")
-    if rolled is not None:
-        return _run(conn, "SELECT facility_code, CAST(sum(n) AS BIGINT) AS visits "
-                          f"FROM ({rolled[0]}) GROUP BY facility_code "
-                          "ORDER BY visits DESC, facility_code", rolled[1])
-    where = _where(filters)
-    return _run(conn, "SELECT facility_code, count(*) AS visits FROM visits "
-                      f"{where.sql()} GROUP BY facility_code ORDER BY visits DESC, facility_code",
-                where.params)
+    return _visits_by(conn, filters, "facility_code")
 
 
 def visits_per_ward(conn: Any, filters: Filters) -> Result:
     """Visits per patient's residence ward (NULL: ward unknown), busiest first."""
-    rolled = _rolled(conn, filters, "visit_counts", "ward_code")
-    if rolled is not None:
-        return _run(conn, "SELECT ward_code, CAST(sum(n) AS BIGINT) AS visits "
-                          f"FROM ({rolled[0]}) GROUP BY ward_code "
-                          "ORDER BY visits DESC, ward_code", rolled[1])
-    where = _where(filters)
-    return _run(conn, "SELECT ward_code, count(*) AS visits FROM visits "
-                      f"{where.sql()} GROUP BY ward_code ORDER BY visits DESC, ward_code",
-                where.params)
+    return _visits_by(conn, filters, "ward_code")
 
 
 def _filter_columns(filters: Filters, *columns: str) -> list[str]:
