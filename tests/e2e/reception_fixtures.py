@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -91,29 +92,27 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT)
 
 
-@pytest.fixture(scope="module")
-def reception_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Migrated, seeded platform + BHXH simulator on free ports (SQLite in a temp folder)."""
-    var = tmp_path_factory.mktemp("reception-e2e")
+@contextmanager
+def platform_stack(var: Path, *, seed_module: str, env: dict[str, str]) -> Iterator[Stack]:
+    """Migrated platform (`smarthealth serve`) seeded by `python -m <seed_module> seed`, and the
+    BHXH simulator, on free ports with their own SQLite file in `var`. In `env` values,
+    "{sim}" stands for the simulator's base URL."""
     port, sim_port = free_port(), free_port()
-    env = {**os.environ, "SMARTHEALTH_VAR_DIR": str(var),
-           "SMARTHEALTH_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'e2e.db'}",
-           "SMARTHEALTH_DATABASE_SCHEMA": "", "SMARTHEALTH_COOKIE_SECURE": "false",
-           "SMARTHEALTH_BHXH_BASE_URL": f"http://127.0.0.1:{sim_port}",
-           "SMARTHEALTH_BHXH_STAFF_NAME": "Kiosk Tiếp Đón",
-           "SMARTHEALTH_BHXH_STAFF_CCCD": STAFF_CCCD,
-           "SMARTHEALTH_BHXH_BREAKER_COOLDOWN_SECONDS": "1", "SMARTHEALTH_PRINTER_KIND": "file",
-           "SMARTHEALTH_PRINTER_TARGET": str(var / "printer.bin")}
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    full_env = {**os.environ, "SMARTHEALTH_VAR_DIR": str(var),
+                "SMARTHEALTH_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'e2e.db'}",
+                "SMARTHEALTH_DATABASE_SCHEMA": "", "SMARTHEALTH_COOKIE_SECURE": "false",
+                **{key: value.replace("{sim}", sim_url) for key, value in env.items()}}
     cli = [str(Path(sys.executable).parent / "smarthealth")]
-    subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "tests.e2e.reception_fixtures", "seed"], env=env,
-                   cwd=ROOT, check=True)
-    sim = _spawn([*cli, "bhxh-sim", "--port", str(sim_port)], env, var / "sim.log")
-    server = _spawn([*cli, "serve", "--port", str(port)], env, var / "server.log")
+    subprocess.run([*cli, "migrate"], env=full_env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", seed_module, "seed"], env=full_env, cwd=ROOT,
+                   check=True)
+    sim = _spawn([*cli, "bhxh-sim", "--port", str(sim_port)], full_env, var / "sim.log")
+    server = _spawn([*cli, "serve", "--port", str(port)], full_env, var / "server.log")
     try:
-        _wait_http(f"http://127.0.0.1:{sim_port}/_sim/stats", sim)
+        _wait_http(f"{sim_url}/_sim/stats", sim)
         _wait_http(f"http://127.0.0.1:{port}/health", server)
-        yield Stack(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sim_port}", env)
+        yield Stack(f"http://127.0.0.1:{port}", sim_url, full_env)
     finally:
         for process in (server, sim):
             process.terminate()
@@ -121,6 +120,19 @@ def reception_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="module")
+def reception_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Migrated, seeded platform + BHXH simulator on free ports (SQLite in a temp folder)."""
+    var = tmp_path_factory.mktemp("reception-e2e")
+    with platform_stack(var, seed_module="tests.e2e.reception_fixtures", env={
+            "SMARTHEALTH_BHXH_BASE_URL": "{sim}",
+            "SMARTHEALTH_BHXH_STAFF_NAME": "Kiosk Tiếp Đón",
+            "SMARTHEALTH_BHXH_STAFF_CCCD": STAFF_CCCD,
+            "SMARTHEALTH_BHXH_BREAKER_COOLDOWN_SECONDS": "1", "SMARTHEALTH_PRINTER_KIND": "file",
+            "SMARTHEALTH_PRINTER_TARGET": str(var / "printer.bin")}) as stack:
+        yield stack
 
 
 async def signed_in_page(browser: object, stack: Stack, username: str, *, lang: str = "vi",

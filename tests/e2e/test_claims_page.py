@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -15,26 +14,12 @@ from tests.e2e.reception_fixtures import (
     ARTIFACTS,
     FACILITY,
     PASSWORD,
-    ROOT,
     Stack,
-    _spawn,
-    _wait_http,
-    free_port,
+    platform_stack,
     signed_in_page,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def claims_app():  # noqa: ANN201
-    """The platform app with the claims pages (included here until app.py includes them)."""
-    from smarthealth.app import create_app
-    from smarthealth.claims import pages
-
-    app = create_app()
-    if not any(getattr(r, "path", None) == "/claims" for r in app.routes):
-        app.include_router(pages.router)
-    return app
 
 
 async def _seed() -> None:
@@ -56,36 +41,13 @@ async def _seed() -> None:
 
 @pytest.fixture(scope="module")
 def claims_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Platform (with the claims pages) and the BHXH simulator on free ports, own SQLite."""
-    import os
-
-    var = tmp_path_factory.mktemp("claims-e2e")
-    port, sim_port = free_port(), free_port()
-    env = {**os.environ, "SMARTHEALTH_VAR_DIR": str(var),
-           "SMARTHEALTH_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'e2e.db'}",
-           "SMARTHEALTH_DATABASE_SCHEMA": "", "SMARTHEALTH_COOKIE_SECURE": "false",
-           "SMARTHEALTH_CLAIMS_BHXH_BASE_URL": f"http://127.0.0.1:{sim_port}",
-           "SMARTHEALTH_CLAIMS_HUB_BASE_URL": f"http://127.0.0.1:{sim_port}",
-           "SMARTHEALTH_CLAIMS_HUB_AUTH_BASE_URL": f"http://127.0.0.1:{sim_port}"}
-    cli = [str(Path(sys.executable).parent / "smarthealth")]
-    subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "tests.e2e.test_claims_page", "seed"], env=env,
-                   cwd=ROOT, check=True)
-    sim = _spawn([*cli, "bhxh-sim", "--port", str(sim_port)], env, var / "sim.log")
-    server = _spawn([sys.executable, "-m", "uvicorn", "tests.e2e.test_claims_page:claims_app",
-                     "--factory", "--port", str(port), "--log-level", "warning"], env,
-                    var / "server.log")
-    try:
-        _wait_http(f"http://127.0.0.1:{sim_port}/_sim/stats", sim)
-        _wait_http(f"http://127.0.0.1:{port}/health", server)
-        yield Stack(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sim_port}", env)
-    finally:
-        for process in (server, sim):
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    """Platform and the BHXH simulator (gateway and hub) on free ports, own SQLite."""
+    with platform_stack(tmp_path_factory.mktemp("claims-e2e"),
+                        seed_module="tests.e2e.test_claims_page",
+                        env={"SMARTHEALTH_CLAIMS_BHXH_BASE_URL": "{sim}",
+                             "SMARTHEALTH_CLAIMS_HUB_BASE_URL": "{sim}",
+                             "SMARTHEALTH_CLAIMS_HUB_AUTH_BASE_URL": "{sim}"}) as stack:
+        yield stack
 
 
 def _files(tmp_path: Path) -> tuple[Path, Path]:
