@@ -304,8 +304,156 @@ def _read_envelope(root: etree._Element, result: ReadResult) -> None:
                                         "The file holds no HOSO."))
 
 
+# Fast path: a file exactly as `envelope_xml` / `checkin_xml` write it (no signature) is read
+# with anchored regular expressions; anything else (and any file that would give a problem)
+# returns None and goes to the lxml reader, which stays the reference.
+
+_HEADER_BYTES = HEADER.encode()
+_TEXT = "[^<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*"  # "&" checked after the match
+_ENTITY = re.compile("&(?:amp|lt|gt|#13);")
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&#13;": "\r"}
+_ENVELOPE_HEAD = re.compile(
+    rb"<\?xml version=\"1\.0\" encoding=\"utf-8\"\?>\n<GIAMDINHHS><THONGTINDONVI>"
+    rb"<MACSKCB>([^<>&\x00-\x1f\x7f-\xff]*)</MACSKCB></THONGTINDONVI><THONGTINHOSO>"
+    rb"<NGAYLAP>[0-9]*</NGAYLAP><SOLUONGHOSO>([0-9]+)</SOLUONGHOSO><DANHSACHHOSO>")
+_ENVELOPE_TAIL = b"</DANHSACHHOSO></THONGTINHOSO><CHUKYDONVI/></GIAMDINHHS>\n"
+_FILEHOSO = re.compile(rb"<FILEHOSO><LOAIHOSO>(XML[0-9]+)</LOAIHOSO><NOIDUNGFILE>")
+_FILEHOSO_END = b"</NOIDUNGFILE></FILEHOSO>"
+
+
+@cache
+def _fast_table(table: str) -> tuple[tuple[str, ...], re.Pattern[str], str, str]:
+    """(field names, one-record pattern, document head, document tail) of an inner file."""
+    spec = fields.roots()[table]
+    names = fields.field_names(table)
+    body = "".join(f"<{n}>({_TEXT})</{n}>" for n in names)
+    pattern = re.compile(f"<{spec.record}>{body}</{spec.record}>")
+    if not spec.list:
+        return names, pattern, HEADER, ""
+    return names, pattern, f"{HEADER}<{spec.root}><{spec.list}>", f"</{spec.list}></{spec.root}>"
+
+
+def _unescape(value: str) -> str | None:
+    """Text with the writer's four entities replaced; None for any other "&"."""
+    if "&" not in value:
+        return value
+    if value.count("&") != len(_ENTITY.findall(value)):
+        return None
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group()], value)
+
+
+def _fast_records(table: str, text: str, head: str, tail: str) -> list[dict[str, str]] | None:
+    """The records of a document `head` + records + `tail`, each field once in table order."""
+    names, pattern, _, _ = _fast_table(table)
+    if not text.startswith(head) or not text.endswith(tail):
+        return None
+    pos, end = len(head), len(text) - len(tail)
+    if pos > end:
+        return None
+    entities = "&" in text
+    out = []
+    match = pattern.match
+    while pos < end:
+        found = match(text, pos, end)
+        if found is None:
+            return None
+        values = found.groups()
+        if entities:
+            values = tuple(map(_unescape, values))
+            if None in values:
+                return None
+        out.append(dict(zip(names, map(str.strip, values), strict=True)))  # type: ignore[arg-type]
+        pos = found.end()
+    return out
+
+
+def _fast_inner(table: str, encoded: bytes) -> list[dict[str, str]] | None:
+    try:
+        raw = binascii.a2b_base64(encoded, strict_mode=True)  # only base64 characters
+        if not raw.startswith(_HEADER_BYTES):
+            return None
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    _, _, head, tail = _fast_table(table)
+    records = _fast_records(table, text, head, tail)
+    if records is None or (not tail and len(records) != 1):
+        return None
+    return records
+
+
+def _read_fast(data: bytes) -> ReadResult | None:
+    """The ReadResult of a file written exactly as `envelope_xml` / `checkin_xml` write it."""
+    if data.startswith(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<GIAMDINHHS>"):
+        return _read_fast_envelope(data)
+    if data.startswith(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<CHI_TIEU_TRANG_THAI_KCB>"):
+        return _read_fast_checkin(data)
+    return None
+
+
+def _read_fast_envelope(data: bytes) -> ReadResult | None:
+    head = _ENVELOPE_HEAD.match(data)
+    if head is None or not data.endswith(_ENVELOPE_TAIL):
+        return None
+    facility = head.group(1).decode("ascii").strip()
+    known = fields.roots()
+    result = ReadResult()
+    pos, end = head.end(), len(data) - len(_ENVELOPE_TAIL)
+    match = _FILEHOSO.match
+    while pos < end:
+        if not data.startswith(b"<HOSO>", pos):
+            return None
+        pos += 6
+        tables: dict[str, list[dict[str, str]]] = {}
+        while not data.startswith(b"</HOSO>", pos):
+            found = match(data, pos, end)
+            if found is None:
+                return None
+            loai = found.group(1).decode("ascii")
+            if loai not in known or loai in tables:
+                return None
+            stop = data.find(_FILEHOSO_END, found.end(), end)
+            if stop < 0:
+                return None
+            records = _fast_inner(loai, data[found.end():stop])
+            if records is None:
+                return None
+            if loai == "XML0":
+                result.checkins.append(CheckIn(facility_code=facility, records=records))
+            else:
+                tables[loai] = records
+            pos = stop + len(_FILEHOSO_END)
+        pos += 7
+        result.episodes.append(Episode(facility_code=facility, tables=tables))
+    if pos != end or not result.episodes or head.group(2) != str(len(result.episodes)).encode():
+        return None
+    return result
+
+
+def _read_fast_checkin(data: bytes) -> ReadResult | None:
+    spec = fields.roots()["XML0"]
+    try:
+        text = data.decode("utf-8")
+    except ValueError:
+        return None
+    records = _fast_records("XML0", text, f"{HEADER}\n<{spec.root}><{spec.list}>",
+                            f"</{spec.list}><CHUKYDONVI/></{spec.root}>\n")
+    if records is None:
+        return None
+    facility = records[0].get("MA_CSKCB", "") if records else ""
+    result = ReadResult()
+    result.checkins.append(CheckIn(facility_code=facility, records=records))
+    return result
+
+
 def read(data: bytes) -> ReadResult:
     """Episodes, check-ins and reading problems of one XML 130 file (any vendor's style)."""
+    fast = _read_fast(data)
+    return fast if fast is not None else read_lxml(data)
+
+
+def read_lxml(data: bytes) -> ReadResult:
+    """`read` through lxml for any file (the reference the fast path must agree with)."""
     result = ReadResult()
     try:
         root = etree.fromstring(data, _PARSER)
