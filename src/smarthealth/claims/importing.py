@@ -10,15 +10,20 @@ every field that differs (TRANSFER.md), so exporting it again gives the same fil
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+import orjson
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.claims import export, fields, xmlfile
@@ -27,6 +32,7 @@ from smarthealth.claims.models import ClaimEpisode
 from smarthealth.core import outbox
 from smarthealth.core.audit import Actor, record
 from smarthealth.core.db import Database, utcnow
+from smarthealth.emr import bulk as emr_bulk
 from smarthealth.emr import claim_bulk
 from smarthealth.identity import bulk as identity_bulk
 from smarthealth.identity import claim_facts as identity_facts
@@ -77,6 +83,7 @@ class ImportResult:
 # --- parsing values of a file ----------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_dt12(text: str) -> datetime | None:
     """yyyymmddHHMM (Asia/Ho_Chi_Minh) → aware UTC datetime; None if empty or malformed."""
     if len(text) < 12 or not text[:12].isdigit():
@@ -298,23 +305,160 @@ def _person_fields(xml1: dict[str, str]) -> Row:
             "ward_code": int(ward) if ward.isdigit() else None}
 
 
-async def _match_persons(session: AsyncSession, episodes: list[Episode]) -> list[int]:
+@dataclass(slots=True)
+class Prepared:
+    """One valid episode made ready for writing (in a worker): what matching needs, the rows as
+    driver values (ids, person and practitioner filled in at write time) and the extras as
+    they are when person, card, certificate and patient number come out as the file states
+    them (None: to be computed at write time)."""
+
+    facility: str
+    ma_lk: str
+    person: Row  # _person_fields of XML1
+    name_key: str
+    card_code: str  # first MA_THE_BHYT
+    number: str  # MA_BN
+    card: Row | None  # the bhyt_cards row the file adds (person_id 0), None if it adds none
+    card_key: tuple[Any, ...] | None  # the card as the export reads it back (no person_id)
+    doctor: str  # first MA_BAC_SI: the practitioner's certificate number
+    day: date  # Hanoi date of the start: the card in force that day
+    encounter: tuple[Any, ...]  # claim_bulk.ENCOUNTER_COLUMNS values
+    entries: list[tuple[Any, ...]]  # (kind, code, data text, author, role, recorded_at, ref)
+    lines: list[tuple[tuple[Any, ...], int | None]]  # (LINE_COLUMNS values from line_no, source)
+    admission: tuple[Any, ...] | None  # claim_bulk.ADMISSION_COLUMNS values
+    extras: str | None
+    tables: bytes  # the episode's tables (orjson), for the write-time computation
+
+    def episode(self) -> Episode:
+        return Episode(facility_code=self.facility, tables=orjson.loads(self.tables))
+
+
+_CARD_COLUMNS = tuple(c for c in insurance_facts.COLUMNS if c != "person_id")
+
+
+def _card_key(card: Row | None) -> tuple[Any, ...] | None:
+    return None if card is None else tuple(card[c] for c in _CARD_COLUMNS)
+
+
+def _doctor(episode: Episode) -> str:
+    return next((r["MA_BAC_SI"] for t in ("XML3", "XML2") for r in episode.tables.get(t, [])
+                 if r["MA_BAC_SI"]), "").split(";")[0]
+
+
+def _card_of(xml1: dict[str, str]) -> Row | None:
+    """The bhyt_cards row (person_id 0) the file adds when its card code is not on file."""
+    code = first(xml1["MA_THE_BHYT"])
+    valid_from, valid_to = parse_date8(first(xml1["GT_THE_TU"])), parse_date8(
+        first(xml1["GT_THE_DEN"]))
+    if not code or not valid_from or not valid_to:
+        return None
+    return insurance_facts.card_row(
+        code, person_id=0, registered_facility_code=first(xml1["MA_DKBD"]),
+        valid_from=valid_from, valid_to=valid_to, area_code=xml1["MA_KHUVUC"] or None,
+        five_years_date=parse_date8(xml1["NAM_NAM_LIEN_TUC"]))
+
+
+def _bundle(row: Row) -> export.Bundle:
+    """The export bundle of a claim_bulk row written with ids from 1 (ids only order entries,
+    so the rebuilt episode is the same as with the ids the database gets)."""
+    return claim_bulk.as_bundle({"written": claim_bulk.written(row, 1, 1)})
+
+
+def _values(row: Row, dialect: str) -> tuple[tuple[Any, ...], list[tuple[Any, ...]],
+                                              list[tuple[tuple[Any, ...], int | None]],
+                                              tuple[Any, ...] | None]:
+    """Encounter, entries, lines and admission of an episode_row as driver values."""
+    stamp = (emr_bulk.sqlite_datetime if dialect == "sqlite" else emr_bulk._utc)
+    day = emr_bulk.sqlite_date if dialect == "sqlite" else (lambda d: d)
+    json_text = emr_bulk.json_text
+    enc = row["encounter"]
+    encounter = tuple(
+        0 if c == "id" else json_text(enc[c]) if c in _JSON else None if enc[c] is None
+        else stamp(enc[c]) if c in _STAMPS else day(enc[c]) if c == "follow_up_date"
+        else enc[c] for c in claim_bulk.ENCOUNTER_COLUMNS)
+    entries = []
+    count = len(row["entries"])
+    for entry in row["entries"]:
+        data, ref = entry["data"], None
+        if "order_ref" in data:
+            ref = data["order_ref"]
+            data = {k: v for k, v in data.items() if k != "order_ref"}
+            text = json_text(data)[:-1] + ("," if data else "") + '"order_entry_id":'
+            ref = -1 if ref is None else range(count)[ref]
+        else:
+            text = json_text(data)
+        entries.append((entry["kind"], entry.get("code"), text,
+                        entry.get("author") or "xml130", entry.get("author_role"),
+                        stamp(entry["recorded_at"]), ref))
+    quantity = float if dialect == "sqlite" else (lambda q: q)
+    lines = [((line["line_no"], line["kind"], line["code"], line["name"], line["unit"],
+               quantity(line["quantity"]), line["bhyt_unit_price"], line["hospital_unit_price"],
+               bool(line["in_bhyt_list"]), line["amount"], line["bhyt_pays"],
+               line["patient_pays"]), line.get("source")) for line in row["lines"]]
+    adm = row.get("admission")
+    admission = None if not adm else (
+        0, 0, 0, enc["facility_code"], adm["department_code"], adm["bed_id"], adm["status"],
+        stamp(adm["admitted_at"]), None if adm["discharged_at"] is None else stamp(
+            adm["discharged_at"]), adm["outcome"], adm["reason"])
+    return encounter, entries, lines, admission
+
+
+_STAMPS = frozenset({"started_at", "closed_at", "created_at", "updated_at"})
+_JSON = frozenset({"coverage", "charge_summary"})
+
+
+def prepare_episode(episode: Episode, dialect: str) -> Prepared:
+    """Rows, matching facts and extras of one valid episode (pure; runs in a worker)."""
+    xml1 = episode.tables["XML1"][0]
+    person = _person_fields(xml1)
+    doctor = _doctor(episode)
+    row = episode_row(episode, person_id=0, practitioner_id=None)
+    card = _card_of(xml1)
+    card_read = None if card is None else {**{c: card.get(c) for c in insurance_facts.COLUMNS},
+                                          "status": "active"}
+    number = xml1["MA_BN"]
+    extras: str | None = None
+    if xml1["MA_DOITUONG_KCB"] and number and len(number) <= 40:
+        # otherwise the export reads the facility's tier, or a number only the database knows
+        bundle = _bundle(row)
+        try:
+            bundle.update(person={**person, "id": 0, "merged_into_id": None}, facility=None,
+                          card=card_read, certificate=doctor, patient_number=number,
+                          ma_lk=episode.ma_lk, extras=None, claim={"id": 0,
+                                                                   "ma_lk": episode.ma_lk})
+            extras = emr_bulk.json_text(extras_of(episode, export.build_episode(bundle)))
+        except Exception:  # noqa: BLE001 - computed at write time, where a failure counts
+            extras = None
+    encounter, entries, lines, admission = _values(row, dialect)
+    return Prepared(
+        facility=episode.facility_code, ma_lk=episode.ma_lk, person=person,
+        name_key=identity_facts.key_of_name(person["full_name"]),
+        card_code=first(xml1["MA_THE_BHYT"]), number=number, card=card,
+        card_key=_card_key(card_read), doctor=doctor,
+        day=export.local_date(row["encounter"]["started_at"]), encounter=encounter,
+        entries=entries, lines=lines, admission=admission, extras=extras,
+        tables=orjson.dumps(episode.tables))
+
+
+async def _match_persons(session: AsyncSession, preps: list[Prepared]
+                         ) -> tuple[list[int], list[int | None]]:
     """One person id per episode: CCCD, else the facility's patient number (MA_BN), else BHYT
-    card, else name + birth date; else a new person."""
-    people = [_person_fields(e.tables["XML1"][0]) for e in episodes]
-    cards = [first(e.tables["XML1"][0]["MA_THE_BHYT"]) for e in episodes]
-    numbers = [(e.facility_code, e.tables["XML1"][0]["MA_BN"]) for e in episodes]
+    card, else name + birth date; else a new person. Also, per episode, the index of the
+    episode whose fields made the new person (None: a person on file)."""
+    numbers = [(p.facility, p.number) for p in preps]
     by_number = await identity_facts.person_ids_by_facility_number(session, pairs=numbers)
     by_cccd = await identity_facts.person_ids_by_cccd(
-        session, cccds=[p["cccd"] for p in people if p["cccd"]])
-    by_card = await insurance_facts.person_ids_by_card(session, codes=[c for c in cards if c])
-    keys = [(identity_facts.key_of_name(p["full_name"]), p["birth_date"]) for p in people]
+        session, cccds=[p.person["cccd"] for p in preps if p.person["cccd"]])
+    by_card = await insurance_facts.person_ids_by_card(
+        session, codes=[p.card_code for p in preps if p.card_code])
+    keys = [(p.name_key, p.person["birth_date"]) for p in preps]
     by_name = await identity_facts.person_ids_by_name_birth(session, pairs=keys)
     ids: list[int | None] = []
-    new: list[Row] = []
+    new: list[int] = []  # index of the episode whose person fields are inserted
     pending: dict[Any, int] = {}  # key → index in `new` (the same new person twice in a chunk)
     slots: list[int | None] = []
-    for person, card, key, number in zip(people, cards, keys, numbers, strict=True):
+    for n, (p, key, number) in enumerate(zip(preps, keys, numbers, strict=True)):
+        person, card = p.person, p.card_code
         found = (by_cccd.get(person["cccd"]) if person["cccd"] else None) or by_number.get(
             number) or (
             by_card.get(card) if card else None) or by_name.get(key)
@@ -325,31 +469,25 @@ async def _match_persons(session: AsyncSession, episodes: list[Episode]) -> list
         ident = ("cccd", person["cccd"]) if person["cccd"] else ("card", card) if card else key
         if ident not in pending:
             pending[ident] = len(new)
-            new.append(person)
+            new.append(n)
         slots.append(pending[ident])
-    created = await identity_bulk.add_persons(session, rows=new) if new else []
-    return [i if i is not None else created[s]  # type: ignore[index]
-            for i, s in zip(ids, slots, strict=True)]
+    created = await identity_bulk.add_persons(session, rows=[
+        {**preps[n].person, "name_key": preps[n].name_key} for n in new]) if new else []
+    return ([i if i is not None else created[s]  # type: ignore[index]
+             for i, s in zip(ids, slots, strict=True)],
+            [None if s is None else new[s] for s in slots])
 
 
-async def _add_missing_cards(session: AsyncSession, episodes: list[Episode],
+async def _add_missing_cards(session: AsyncSession, preps: list[Prepared],
                              person_ids: list[int]) -> None:
-    codes = {first(e.tables["XML1"][0]["MA_THE_BHYT"]) for e in episodes} - {""}
-    known = await insurance_facts.person_ids_by_card(session, codes=codes)
+    known = await insurance_facts.person_ids_by_card(
+        session, codes={p.card_code for p in preps} - {""})
     rows: dict[str, Row] = {}
-    for episode, person_id in zip(episodes, person_ids, strict=True):
-        xml1 = episode.tables["XML1"][0]
-        code = first(xml1["MA_THE_BHYT"])
-        valid_from, valid_to = parse_date8(first(xml1["GT_THE_TU"])), parse_date8(
-            first(xml1["GT_THE_DEN"]))
-        if not code or code in known or code in rows or not valid_from or not valid_to:
+    for p, person_id in zip(preps, person_ids, strict=True):
+        code = p.card_code
+        if not code or code in known or code in rows or p.card is None:
             continue
-        row = insurance_facts.card_row(
-            code, person_id=person_id, registered_facility_code=first(xml1["MA_DKBD"]),
-            valid_from=valid_from, valid_to=valid_to, area_code=xml1["MA_KHUVUC"] or None,
-            five_years_date=parse_date8(xml1["NAM_NAM_LIEN_TUC"]))
-        if row is not None:
-            rows[code] = row
+        rows[code] = {**p.card, "person_id": person_id}
     if rows:
         await insurance_bulk.add_cards(session, rows=list(rows.values()))
 
@@ -375,20 +513,41 @@ async def ensure_facilities(session: AsyncSession, *, codes: Iterable[str], acto
 # --- the import --------------------------------------------------------------------------------
 
 
-async def _written_bundles(session: AsyncSession, rows: list[Row], episodes: list[Episode]
-                           ) -> list[export.Bundle]:
-    """Export bundles of the rows just written, without reading the EMR rows back.
-
-    The EMR part comes from the rows themselves (ids filled in by claim_bulk); person, card,
-    facility, certificate and patient number are read as the export reads them. The round-trip
-    tests check that this equals what the export builds from the database.
-    """
-    bundles = [claim_bulk.as_bundle(row) for row in rows]
-    await export.complete_bundles(session, bundles)
-    for bundle, row, episode in zip(bundles, rows, episodes, strict=True):
-        bundle.update(ma_lk=episode.ma_lk, extras=None,
-                      claim={"id": row["claim_id"], "ma_lk": episode.ma_lk})
-    return bundles
+async def _extras(session: AsyncSession, preps: list[Prepared], person_ids: list[int],
+                  made_by: list[int | None], practitioners: dict[str, int]) -> list[str]:
+    """claims_episodes.extras (JSON text) of each episode, as rebuilding it from what is
+    written gives: the worker's when person, card, certificate and patient number are as the
+    file states them, else rebuilt here the same way the export builds it."""
+    matched = {i for i, m in zip(person_ids, made_by, strict=True) if m is None}
+    persons = await identity_facts.persons_by_ids(session, ids=matched) if matched else {}
+    cards = await insurance_facts.cards_of_persons(session, person_ids=person_ids)
+    numbers = await identity_facts.facility_numbers(session, person_ids=person_ids)
+    out: list[str | None] = []
+    for p, person_id, maker in zip(preps, person_ids, made_by, strict=True):
+        if maker is not None:
+            same = preps[maker].person == p.person
+        else:
+            on_file = persons.get(person_id)
+            same = on_file is not None and on_file["id"] == person_id and all(
+                on_file[k] == v for k, v in p.person.items())
+        fits = (p.extras is not None and same
+                and numbers.get((person_id, p.facility)) == p.number
+                and (not p.doctor or p.doctor in practitioners)
+                and _card_key(insurance_facts.card_on(cards.get(person_id, []), p.day))
+                == p.card_key)
+        out.append(p.extras if fits else None)
+    redo = [n for n, text in enumerate(out) if text is None]
+    if redo:  # as the export reads the facts and builds the episode
+        episodes = [preps[n].episode() for n in redo]
+        bundles = [_bundle(episode_row(e, person_id=person_ids[n],
+                                       practitioner_id=practitioners.get(preps[n].doctor)))
+                   for n, e in zip(redo, episodes, strict=True)]
+        await export.complete_bundles(session, bundles)
+        for n, episode, bundle in zip(redo, episodes, bundles, strict=True):
+            bundle.update(ma_lk=episode.ma_lk, extras=None,
+                          claim={"id": 0, "ma_lk": episode.ma_lk})
+            out[n] = emr_bulk.json_text(extras_of(episode, export.build_episode(bundle)))
+    return out  # type: ignore[return-value]
 
 
 async def _known(session: AsyncSession, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -440,61 +599,55 @@ def check_file(name: str, data: bytes, *, scope: str | None
                        ma_lk=[e.ma_lk for e in read.episodes]), read.episodes
 
 
-async def _write(session: AsyncSession, items: list[tuple[FileOutcome, list[Episode], str]],
-                 actor: Actor) -> None:
+
+Item = tuple[FileOutcome, list[Any], str]  # outcome, Prepared (or Episode) list, sha256
+
+
+def _ready(items: list[Item], dialect: str) -> list[tuple[FileOutcome, list[Prepared], str]]:
+    """Items with their episodes prepared (those a worker could not prepare are prepared here,
+    so that a failure fails the write as it would have)."""
+    return [(outcome, [e if isinstance(e, Prepared) else prepare_episode(e, dialect)
+                       for e in episodes], digest) for outcome, episodes, digest in items]
+
+
+async def _write(session: AsyncSession, items: list[Item], actor: Actor) -> None:
     """Write the episodes of valid files (one transaction, the caller's)."""
-    keys = [(e.facility_code, e.ma_lk) for _, eps, _ in items for e in eps]
+    dialect = emr_bulk.dialect_of(session)
+    ready = _ready(items, dialect)
+    keys = [(p.facility, p.ma_lk) for _, preps, _ in ready for p in preps]
     known = await _known(session, keys)
-    todo: list[tuple[Episode, str]] = []
-    for outcome, episodes, digest in items:
-        fresh = [e for e in episodes if (e.facility_code, e.ma_lk) not in known]
-        known |= {(e.facility_code, e.ma_lk) for e in fresh}
+    todo: list[tuple[Prepared, str]] = []
+    for outcome, preps, digest in ready:
+        fresh = [p for p in preps if (p.facility, p.ma_lk) not in known]
+        known |= {(p.facility, p.ma_lk) for p in fresh}
         if not fresh:
             outcome.status, outcome.episodes = "unchanged", 0
             continue
         outcome.episodes = len(fresh)
-        todo += [(e, digest) for e in fresh]
+        todo += [(p, digest) for p in fresh]
     if not todo:
         return
-    episodes = [e for e, _ in todo]
-    await ensure_facilities(session, codes={e.facility_code for e in episodes}, actor=actor)
-    person_ids = await _match_persons(session, episodes)
-    await _add_missing_cards(session, episodes, person_ids)
-    await identity_facts.add_facility_numbers(session, rows=[
-        (p, e.facility_code, e.tables["XML1"][0]["MA_BN"])
-        for e, p in zip(episodes, person_ids, strict=True)])
-    doctors = [next((r["MA_BAC_SI"] for t in ("XML3", "XML2") for r in e.tables.get(t, [])
-                     if r["MA_BAC_SI"]), "").split(";")[0] for e in episodes]
-    practitioners = await registry_facts.practitioners_by_certificate(session, numbers=doctors)
-    rows = [episode_row(e, person_id=p, practitioner_id=practitioners.get(d))
-            for e, p, d in zip(episodes, person_ids, doctors, strict=True)]
-    enc_ids = await claim_bulk.add_finished_encounters(session, rows=rows)
+    preps = [p for p, _ in todo]
+    await ensure_facilities(session, codes={p.facility for p in preps}, actor=actor)
+    person_ids, made_by = await _match_persons(session, preps)
+    await _add_missing_cards(session, preps, person_ids)
+    await identity_bulk.add_facility_numbers(session, rows=[
+        (person_id, p.facility, p.number) for p, person_id in zip(preps, person_ids, strict=True)])
+    practitioners = await registry_facts.practitioners_by_certificate(
+        session, numbers=[p.doctor for p in preps])
+    extras = await _extras(session, preps, person_ids, made_by, practitioners)
+    enc_ids = await _insert_rows(session, preps, person_ids, practitioners)
     now = utcnow()
-    table = ClaimEpisode.__table__
-    claim_rows = [{"facility_code": e.facility_code, "ma_lk": e.ma_lk, "encounter_id": enc,
-                   "person_id": p, "direction": "imported", "sha256": digest, "extras": None,
-                   "created_at": now, "exported_at": None}
-                  for (e, digest), enc, p in zip(todo, enc_ids, person_ids, strict=True)]
-    await session.execute(insert(table), claim_rows)
-    claim_ids = dict((await session.execute(
-        select(table.c.encounter_id, table.c.id).where(
-            table.c.encounter_id.in_(enc_ids)))).all())
-    for row, enc in zip(rows, enc_ids, strict=True):
-        row["claim_id"] = claim_ids[enc]
-    bundles = await _written_bundles(session, rows, episodes)
-    extras = []
-    for episode, bundle in zip(episodes, bundles, strict=True):
-        diff = extras_of(episode, export.build_episode(bundle))
-        if diff:
-            extras.append({"row_id": bundle["claim"]["id"], "extras": diff})
-    if extras:
-        await session.execute(update(table).where(table.c.id == bindparam("row_id"))
-                              .values(extras=bindparam("extras")), extras)
+    stamp = emr_bulk.sqlite_datetime(now) if dialect == "sqlite" else now
+    await emr_bulk.executemany(session, _CLAIM_SQL[dialect], [
+        (p.facility, p.ma_lk, enc, person_id, "imported", digest, text, stamp, None)
+        for (p, digest), enc, person_id, text in zip(todo, enc_ids, person_ids, extras,
+                                                     strict=True)])
     await record(session, actor=actor, action="claims.import", entity_type="claims_episode",
-                 details={"episodes": len(episodes), "encounter_ids": enc_ids[:1000]})
+                 details={"episodes": len(preps), "encounter_ids": enc_ids[:1000]})
     by_facility: dict[str, list[int]] = {}
-    for episode, enc in zip(episodes, enc_ids, strict=True):
-        by_facility.setdefault(episode.facility_code, []).append(enc)
+    for p, enc in zip(preps, enc_ids, strict=True):
+        by_facility.setdefault(p.facility, []).append(enc)
     for facility_code, ids in by_facility.items():
         await outbox.publish(session, topic="claims.episodes_imported",
                              aggregate_type="claims_episode", aggregate_id=ids[0],
@@ -502,11 +655,89 @@ async def _write(session: AsyncSession, items: list[tuple[FileOutcome, list[Epis
                              payload={"encounter_ids": ids, "count": len(ids)})
 
 
-def _checked_here(files: Iterable[tuple[str, bytes]], *, scope: str | None
-                  ) -> Iterator[tuple[FileOutcome, list[Episode], str]]:
+_CLAIM_COLUMNS = ("facility_code", "ma_lk", "encounter_id", "person_id", "direction", "sha256",
+                  "extras", "created_at", "exported_at")
+_CLAIM_SQL = {d: emr_bulk.insert_sql(ClaimEpisode.__table__,  # type: ignore[arg-type]
+                                     _CLAIM_COLUMNS, d) for d in ("sqlite", "postgresql")}
+
+
+async def _insert_rows(session: AsyncSession, preps: list[Prepared], person_ids: list[int],
+                       practitioners: dict[str, int]) -> list[int]:
+    """Encounters, entries, charge lines and admissions of the episodes; the encounter ids."""
+    enc_id = await claim_bulk.next_id(session, "encounter")
+    entry_id = await claim_bulk.next_id(session, "entry")
+    line_id = await claim_bulk.next_id(session, "line")
+    adm_id = await claim_bulk.next_id(session, "admission")
+    encounters, entries, lines, admissions = [], [], [], []
+    enc_ids = []
+    for p, person_id in zip(preps, person_ids, strict=True):
+        e = p.encounter
+        encounters.append((enc_id, e[1], person_id, e[3], e[4], practitioners.get(p.doctor))
+                          + e[6:])
+        enc_ids.append(enc_id)
+        base = entry_id
+        for kind, code, data, author, role, at, ref in p.entries:
+            if ref is not None:
+                data = f"{data}{'null' if ref < 0 else base + ref}}}"
+            entries.append((entry_id, entry_id, 1, kind, person_id, enc_id, p.facility,
+                            "current", code, data, author, role, at, None))
+            entry_id += 1
+        for values, source in p.lines:
+            lines.append((line_id, enc_id, *values, None if source is None else base + source))
+            line_id += 1
+        if p.admission is not None:
+            admissions.append((adm_id, enc_id, person_id) + p.admission[3:])
+            adm_id += 1
+        enc_id += 1
+    await claim_bulk.insert_values(session, "encounter", encounters)
+    await claim_bulk.insert_values(session, "entry", entries)
+    await claim_bulk.insert_values(session, "line", lines)
+    await claim_bulk.insert_values(session, "admission", admissions)
+    return enc_ids
+
+
+_worker_frozen = False
+
+
+def prepare_files(files: list[tuple[str, bytes]], *, scope: str | None, dialect: str
+                  ) -> list[Item]:
+    """check_file of each (name, bytes), its valid episodes prepared (prepare_episode) and the
+    sha256 of the bytes; a worker function (parallel.ordered_chunks)."""
+    global _worker_frozen
+    out: list[Item] = []
     for name, data in files:
         outcome, episodes = check_file(name, data, scope=scope)
-        yield outcome, episodes, hashlib.sha256(data).hexdigest() if episodes else ""
+        if not episodes:
+            out.append((outcome, [], ""))
+            continue
+        try:
+            prepared: list[Any] = [prepare_episode(e, dialect) for e in episodes]
+        except Exception:  # noqa: BLE001 - prepared again when written, failing that file
+            prepared = episodes
+        out.append((outcome, prepared, hashlib.sha256(data).hexdigest()))
+    if not _worker_frozen and multiprocessing.parent_process() is not None:
+        # a pool worker: what it loaded for the first task (field tables, rule sets, modules)
+        # lives as long as the process; the cyclic GC need not scan it again and again
+        gc.freeze()
+        _worker_frozen = True
+    return out
+
+
+@contextmanager
+def _long_lived_frozen() -> Iterator[None]:
+    """Objects alive before a bulk import are left out of the cyclic GC's scans meanwhile
+    (many objects are made per episode; scanning the caller's heap each time costs)."""
+    if gc.get_freeze_count():  # the caller froze its own: leave that as it is
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+FILES_PER_TASK = 100
 
 
 async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]],
@@ -515,12 +746,13 @@ async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]]
                        jobs: int = 1) -> ImportResult:
     """Import files (name, bytes): validate each, write the valid ones in chunked transactions.
 
-    With jobs > 1, files are read and validated in worker processes (parallel.import_checks)
-    while this process writes; the outcome is the same as with jobs = 1."""
+    Files are read, validated and prepared for writing (prepare_files) in `jobs` worker
+    processes, reading ahead while this process writes; the outcome is the same as with
+    jobs = 1."""
     result = ImportResult()
-    batch: list[tuple[FileOutcome, list[Episode], str]] = []
+    batch: list[Item] = []
 
-    async def write_alone(item: tuple[FileOutcome, list[Episode], str]) -> None:
+    async def write_alone(item: Item) -> None:
         try:
             async with database.session() as session:
                 await _write(session, [item], actor)
@@ -545,23 +777,24 @@ async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]]
             progress(len(batch))
         batch.clear()
 
-    if jobs > 1:
-        from smarthealth.claims import parallel
+    from smarthealth.claims import parallel
 
-        checked: Iterable[tuple[FileOutcome, list[Episode], str]] = parallel.ordered_map(
-            parallel.import_checks, files, jobs=jobs, chunk=50, scope=scope)
-    else:
-        checked = _checked_here(files, scope=scope)
-    for outcome, episodes, digest in checked:
-        result.files.append(outcome)
-        if episodes:
-            batch.append((outcome, episodes, digest))
-        elif progress is not None:
-            progress(1)
-        if len(batch) >= chunk:
+    # enough tasks in flight that the workers keep reading while a chunk is written
+    ahead = max(2 * jobs, 2 * chunk // FILES_PER_TASK + jobs)
+    with _long_lived_frozen():
+        for part in parallel.ordered_chunks(prepare_files, files, jobs=jobs,
+                                            chunk=FILES_PER_TASK, ahead=ahead, scope=scope,
+                                            dialect=database.kind):
+            for outcome, episodes, digest in part:
+                result.files.append(outcome)
+                if episodes:
+                    batch.append((outcome, episodes, digest))
+                elif progress is not None:
+                    progress(1)
+                if len(batch) >= chunk:
+                    await flush()
+        if batch:
             await flush()
-    if batch:
-        await flush()
     return result
 
 
@@ -569,15 +802,16 @@ async def import_in_session(session: AsyncSession, *, files: Iterable[tuple[str,
                             actor: Actor, scope: str | None) -> ImportResult:
     """Import uploaded files inside the caller's transaction, one savepoint per file."""
     result = ImportResult()
+    dialect = emr_bulk.dialect_of(session)
     for name, data in files:
-        outcome, episodes = check_file(name, data, scope=scope)
+        [(outcome, episodes, digest)] = prepare_files([(name, data)], scope=scope,
+                                                      dialect=dialect)
         result.files.append(outcome)
         if not episodes:
             continue
         try:
             async with session.begin_nested():
-                await _write(session, [(outcome, episodes, hashlib.sha256(data).hexdigest())],
-                             actor)
+                await _write(session, [(outcome, episodes, digest)], actor)
         except Exception as error:  # noqa: BLE001 - this file is rejected, the others go on
             log.exception("claims import: %s could not be written", name)
             outcome.status, outcome.episodes = "rejected", 0

@@ -10,17 +10,141 @@ quantity, unit, price, bhyt_covered, instructions}), `vitals` (VitalsIn fields),
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text
+import orjson
+from sqlalchemy import JSON, Boolean, Date, DateTime, Numeric, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.catalogue.text import ingredient_key
+from smarthealth.core.db import UtcDateTime
 from smarthealth.emr.models import Encounter, Entry
 
 Row = dict[str, Any]
 BATCH = 2000
+_STRICT = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+           | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a JSON value holds a float NaN or infinity (orjson writes them as null)."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(
+        value, list | tuple) else (value,)
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is int or item is None or kind is bool:
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict | list | tuple) and _non_finite(item):
+            return True
+    return False
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's stored text: orjson (compact, UTF-8); json.dumps, as SQLAlchemy's JSON
+    type, where orjson would differ (non-finite floats, ints beyond 64 bits, str subclasses,
+    values json.dumps refuses). Reads back as the same value either way; None → 'null'."""
+    try:
+        out = orjson.dumps(value, option=_STRICT)
+    except TypeError:
+        return json.dumps(value)
+    if b"null" in out and _non_finite(value):
+        return json.dumps(value)
+    return out.decode()
+
+
+@lru_cache(maxsize=1 << 16)
+def sqlite_datetime(value: datetime) -> str:
+    """An aware datetime as core.db.UtcDateTime stores it in SQLite (naive UTC, microseconds)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    v = value.astimezone(UTC)
+    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:"
+            f"{v.second:02d}.{v.microsecond:06d}")
+
+
+def sqlite_date(value: date) -> str:
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
+
+
+def _none_safe(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else func(value)
+
+
+def converter(column: Any, dialect: str) -> Callable[[Any], Any] | None:
+    """The driver value of a Python value for `column`, as SQLAlchemy binds it (None: as is)."""
+    kind = column.type
+    sqlite = dialect == "sqlite"
+    if isinstance(kind, UtcDateTime):
+        return _none_safe(sqlite_datetime if sqlite else _utc)
+    if isinstance(kind, JSON):
+        return json_text
+    if isinstance(kind, DateTime):
+        raise TypeError(f"{column}: only UtcDateTime columns are supported")
+    if isinstance(kind, Date):
+        return _none_safe(sqlite_date) if sqlite else None
+    if isinstance(kind, Numeric) and sqlite:
+        return _none_safe(float)
+    if isinstance(kind, Boolean):
+        return _none_safe(bool)
+    return None
+
+
+def insert_sql(table: Table, columns: Sequence[str], dialect: str, suffix: str = "") -> str:
+    """INSERT of `columns` with the driver's placeholders (? for SQLite, $n for asyncpg)."""
+    marks = ("?" for _ in columns) if dialect == "sqlite" else (
+        f"${n}" for n in range(1, len(columns) + 1))
+    return (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+            f"{suffix}")
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return "postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"
+
+
+async def executemany(session: AsyncSession, sql: str, values: list[tuple[Any, ...]]) -> None:
+    """One statement for many rows of driver values (no SQLAlchemy per-row processing), in
+    the session's transaction."""
+    if not values:
+        return
+    conn = await session.connection()
+    for start in range(0, len(values), 5 * BATCH):
+        await conn.exec_driver_sql(sql, values[start:start + 5 * BATCH])
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: list[Row],
+                      suffix: str = "") -> None:
+    """Core-like executemany of dict rows: the first row's keys are the columns, columns not
+    given take their Python default (as SQLAlchemy's insert), values converted per column type."""
+    if not rows:
+        return
+    dialect = dialect_of(session)
+    given = list(rows[0])
+    defaults = [(c.name, c.default) for c in table.columns
+                if c.name not in rows[0] and c.default is not None and (
+                    c.default.is_scalar or c.default.is_callable)]
+    names = given + [name for name, _ in defaults]
+    convert = [converter(table.c[name], dialect) for name in names]
+    values = []
+    for row in rows:
+        items = [row[name] for name in given] + [
+            d.arg if d.is_scalar else d.arg(None) for _, d in defaults]
+        values.append(tuple(v if f is None else f(v)
+                            for f, v in zip(convert, items, strict=True)))
+    await executemany(session, insert_sql(table, names, dialect, suffix), values)
 ENTRY_LISTS = {"diagnoses": "diagnosis", "prescriptions": "prescription", "notes": "note",
                "allergies": "allergy", "conditions": "condition"}
 
@@ -30,12 +154,17 @@ async def _next_ids(session: AsyncSession, table: Table, count: int) -> list[int
     return list(range(first, first + count))
 
 
-async def _insert(session: AsyncSession, table: Table, rows: list[Row]) -> None:
-    for start in range(0, len(rows), BATCH):
-        await session.execute(insert(table), rows[start:start + BATCH])
-    if rows and session.bind.dialect.name == "postgresql":
+async def move_sequence(session: AsyncSession, table: Table, last: int) -> None:
+    """PostgreSQL: the id sequence moved past ids allocated here (nothing on SQLite)."""
+    if session.bind.dialect.name == "postgresql":
         await session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', "
-                                   "'id'), :last)"), {"last": max(r["id"] for r in rows)})
+                                   "'id'), :last)"), {"last": last})
+
+
+async def _insert(session: AsyncSession, table: Table, rows: list[Row]) -> None:
+    await insert_rows(session, table, rows)
+    if rows:
+        await move_sequence(session, table, max(r["id"] for r in rows))
 
 
 def _encounter(row: Row, id_: int) -> Row:

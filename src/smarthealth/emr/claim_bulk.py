@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smarthealth.emr.bulk import _insert, _next_ids
+from smarthealth.emr.bulk import (
+    _insert,
+    _next_ids,
+    dialect_of,
+    executemany,
+    insert_sql,
+    move_sequence,
+)
 from smarthealth.emr.claim_facts import CLAIM_KINDS
 from smarthealth.emr.models import Admission, ChargeLine, Encounter, Entry
 
@@ -28,48 +35,86 @@ def _table(model: Any) -> Table:
     return model.__table__  # type: ignore[no-any-return]
 
 
+ENCOUNTER_COLUMNS = ("id", "visit_id", "person_id", "facility_code", "department_code",
+                     "practitioner_id", "doctor_user_id", "doctor_name", "kind", "status",
+                     "started_at", "closed_at", "reason", "outcome", "follow_up_date",
+                     "referral_facility_code", "referral_reason", "coverage", "main_icd",
+                     "main_icd_title", "closed_by", "charge_summary", "created_at", "updated_at")
+ENTRY_COLUMNS = ("id", "entry_id", "version", "kind", "person_id", "encounter_id",
+                 "facility_code", "status", "code", "data", "author", "author_role",
+                 "recorded_at", "reason")
+LINE_COLUMNS = ("id", "encounter_id", "line_no", "kind", "code", "name", "unit", "quantity",
+                "bhyt_unit_price", "hospital_unit_price", "in_bhyt_list", "amount", "bhyt_pays",
+                "patient_pays", "source_entry_id")
+ADMISSION_COLUMNS = ("id", "encounter_id", "person_id", "facility_code", "department_code",
+                     "bed_id", "status", "admitted_at", "discharged_at", "outcome", "reason")
+TABLES = {"encounter": (Encounter, ENCOUNTER_COLUMNS), "entry": (Entry, ENTRY_COLUMNS),
+          "line": (ChargeLine, LINE_COLUMNS), "admission": (Admission, ADMISSION_COLUMNS)}
+
+
+def written(row: Row, enc_id: int, first_entry_id: int) -> Row:
+    """The rows of one claim_bulk row as written, ids from `enc_id` and `first_entry_id` on
+    (pure): {encounter, entries, lines, admission}; lines keep their order."""
+    enc = {**row["encounter"], "id": enc_id}
+    person_id, facility = enc["person_id"], enc["facility_code"]
+    ids = range(first_entry_id, first_entry_id + len(row["entries"]))
+    entries = []
+    for entry, id_ in zip(row["entries"], ids, strict=True):
+        data = entry["data"]
+        if "order_ref" in data:
+            ref = data["order_ref"]
+            data = {k: v for k, v in data.items() if k != "order_ref"}
+            data["order_entry_id"] = ids[ref] if ref is not None else None
+        entries.append({"id": id_, "entry_id": id_, "version": 1, "kind": entry["kind"],
+                        "person_id": person_id, "encounter_id": enc_id,
+                        "facility_code": facility, "status": "current",
+                        "code": entry.get("code"), "data": data,
+                        "author": entry.get("author") or "xml130",
+                        "author_role": entry.get("author_role"),
+                        "recorded_at": entry["recorded_at"], "reason": None})
+    lines = []
+    for line in row["lines"]:
+        source = line.get("source")
+        lines.append({**{k: v for k, v in line.items() if k != "source"},
+                      "encounter_id": enc_id,
+                      "source_entry_id": ids[source] if source is not None else None})
+    admission = None
+    if row.get("admission"):
+        admission = {**row["admission"], "encounter_id": enc_id, "person_id": person_id,
+                     "facility_code": facility}
+    return {"encounter": enc, "entries": entries, "lines": lines, "admission": admission}
+
+
+async def next_id(session: AsyncSession, kind: str) -> int:
+    """The first id after the current maximum of a TABLES kind (encounter, entry, line, ...)."""
+    return (await _next_ids(session, _table(TABLES[kind][0]), 1))[0]
+
+
+async def insert_values(session: AsyncSession, kind: str, values: list[tuple[Any, ...]]) -> None:
+    """Rows of a TABLES kind as driver values in its column order (id first); ids allocated
+    by the caller (next_id), the PostgreSQL sequence moved past them."""
+    if not values:
+        return
+    model, columns = TABLES[kind]
+    table = _table(model)
+    await executemany(session, insert_sql(table, columns, dialect_of(session)), values)
+    await move_sequence(session, table, max(v[0] for v in values))
+
+
 async def add_finished_encounters(session: AsyncSession, *, rows: list[Row]) -> list[int]:
     """Insert the encounters with entries, charge lines and admissions; their ids in order."""
     enc_ids = await _next_ids(session, _table(Encounter), len(rows))
+    next_entry = await next_id(session, "entry")
     for row, enc_id in zip(rows, enc_ids, strict=True):
-        row["written"] = {"encounter": {**row["encounter"], "id": enc_id}, "entries": [],
-                          "lines": [], "admission": None}
+        row["written"] = written(row, enc_id, next_entry)
+        next_entry += len(row["entries"])
     await _insert(session, _table(Encounter), [r["written"]["encounter"] for r in rows])
-    entry_count = sum(len(r["entries"]) for r in rows)
-    next_entry = iter(await _next_ids(session, _table(Entry), entry_count))
-    entries, lines, admissions = [], [], []
-    for row, enc_id in zip(rows, enc_ids, strict=True):
-        person_id = row["encounter"]["person_id"]
-        facility = row["encounter"]["facility_code"]
-        ids = [next(next_entry) for _ in row["entries"]]
-        for entry, id_ in zip(row["entries"], ids, strict=True):
-            data = entry["data"]
-            if "order_ref" in data:
-                ref = data["order_ref"]
-                data = {k: v for k, v in data.items() if k != "order_ref"}
-                data["order_entry_id"] = ids[ref] if ref is not None else None
-            entries.append({"id": id_, "entry_id": id_, "version": 1, "kind": entry["kind"],
-                            "person_id": person_id, "encounter_id": enc_id,
-                            "facility_code": facility, "status": "current",
-                            "code": entry.get("code"), "data": data,
-                            "author": entry.get("author") or "xml130",
-                            "author_role": entry.get("author_role"),
-                            "recorded_at": entry["recorded_at"], "reason": None})
-            row["written"]["entries"].append(entries[-1])
-        for line in row["lines"]:
-            source = line.get("source")
-            lines.append({**{k: v for k, v in line.items() if k != "source"},
-                          "encounter_id": enc_id,
-                          "source_entry_id": ids[source] if source is not None else None})
-            row["written"]["lines"].append(lines[-1])
-        if row.get("admission"):
-            admissions.append({**row["admission"], "encounter_id": enc_id,
-                               "person_id": person_id, "facility_code": facility})
-            row["written"]["admission"] = admissions[-1]
-    await _insert(session, _table(Entry), entries)
+    await _insert(session, _table(Entry), [e for r in rows for e in r["written"]["entries"]])
+    lines = [line for r in rows for line in r["written"]["lines"]]
     line_ids = await _next_ids(session, _table(ChargeLine), len(lines))
     await _insert(session, _table(ChargeLine),
                   [{**line, "id": i} for line, i in zip(lines, line_ids, strict=True)])
+    admissions = [r["written"]["admission"] for r in rows if r["written"]["admission"]]
     adm_ids = await _next_ids(session, _table(Admission), len(admissions))
     await _insert(session, _table(Admission),
                   [{**a, "id": i} for a, i in zip(admissions, adm_ids, strict=True)])

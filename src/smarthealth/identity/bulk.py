@@ -7,13 +7,23 @@ while nothing else inserts people (seeding and imports run before the platform s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.core.db import utcnow
-from smarthealth.identity.models import Person
+from smarthealth.emr.bulk import (
+    dialect_of,
+    executemany,
+    insert_rows,
+    insert_sql,
+    move_sequence,
+    sqlite_datetime,
+)
+from smarthealth.identity.claim_facts import number_kind
+from smarthealth.identity.models import Person, PersonIdentifier
 from smarthealth.identity.names import name_key
 
 _TABLE = Person.__table__
@@ -27,12 +37,24 @@ async def add_persons(session: AsyncSession, *, rows: list[dict[str, Any]]) -> l
     now = utcnow()
     prepared = [{"id": first + n, "created_at": now, "updated_at": now,
                  "name_key": name_key(row["full_name"]), **row} for n, row in enumerate(rows)]
-    await session.execute(insert(_TABLE), prepared)
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text(
-            "SELECT setval(pg_get_serial_sequence('persons', 'id'), :last)"),
-            {"last": first + len(rows) - 1})
+    await insert_rows(session, _TABLE, prepared)
+    await move_sequence(session, _TABLE, first + len(rows) - 1)
     return list(range(first, first + len(rows)))
+
+
+async def add_facility_numbers(session: AsyncSession, *, rows: Iterable[tuple[int, str, str]]
+                               ) -> None:
+    """Remember (person id, facility code, patient number) as identifiers `ma_bn.<facility>`;
+    numbers already known are kept (as identity.claim_facts.add_facility_numbers, one driver
+    executemany)."""
+    now = utcnow()
+    dialect = dialect_of(session)
+    stamp = sqlite_datetime(now) if dialect == "sqlite" else now
+    values = [(p, number_kind(f), n, stamp) for p, f, n in dict.fromkeys(rows)
+              if n and len(n) <= 40]
+    await executemany(session, insert_sql(
+        PersonIdentifier.__table__, ("person_id", "kind", "value", "created_at"),  # type: ignore[arg-type]
+        dialect, " ON CONFLICT (kind, value) DO NOTHING"), values)
 
 
 async def person_rows(session: AsyncSession, *, after_id: int = 0, limit: int = 10_000

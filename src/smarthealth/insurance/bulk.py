@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.core.db import utcnow
+from smarthealth.emr.bulk import insert_rows
 from smarthealth.insurance.models import BhytCard
 
 
@@ -15,5 +15,5 @@ async def add_cards(session: AsyncSession, *, rows: list[dict[str, Any]]) -> Non
     """Insert cards whose codes were already built and checked by the caller."""
     if rows:
         now = utcnow()
-        await session.execute(insert(BhytCard.__table__),
-                              [{"created_at": now, "status": "active", **row} for row in rows])
+        await insert_rows(session, BhytCard.__table__,  # type: ignore[arg-type]
+                          [{"created_at": now, "status": "active", **row} for row in rows])
