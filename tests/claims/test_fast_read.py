@@ -1,4 +1,4 @@
-"""The fast reader (`xmlfile._read_fast`) gives exactly what the lxml reader gives, or steps aside."""
+"""The fast reader (`_read_fast`) gives exactly what the lxml reader gives, or steps aside."""
 
 from __future__ import annotations
 

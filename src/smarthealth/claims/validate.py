@@ -195,6 +195,37 @@ class _Fast:
     days: Callable[[dict[str, str]], tuple[str, ...]]  # yyyymmdd fields
     conditional: tuple[tuple[str, tuple[tuple[str, frozenset[str], bool], ...]], ...]
     others: tuple[_Field, ...]
+    values: Callable[[dict[str, str]], tuple[str, ...]]  # every field, in table order
+    size: int
+    shape: re.Pattern[str]  # the "\x00"-joined values: formats, lengths, codes, characters
+
+    def spotless(self, record: dict[str, str]) -> bool:
+        """True only when `clean` is True and no value holds an invalid character (one regex
+        over the whole record, ASCII-only and stricter than `clean`; False means "look")."""
+        if len(record) != self.size:
+            return False
+        try:
+            if self.shape.fullmatch("\x00".join(self.values(record))) is None:
+                return False
+            stamps, days = self.stamps(record), self.days(record)
+        except KeyError:
+            return False
+        if not _GOOD_STAMPS.issuperset(stamps) and not _remember(stamps, 12, _GOOD_STAMPS):
+            return False
+        if not _GOOD_DAYS.issuperset(days) and not _remember(days, 8, _GOOD_DAYS):
+            return False
+        for name, conditions in self.conditional:
+            if not record[name]:
+                for other, values, negate in conditions:
+                    if (record.get(other, "") in values) == negate:
+                        break  # a condition does not hold: not required
+                else:
+                    return False
+        for f in self.others:
+            value = record[f.name]
+            if value and not _value_clean(f, value):
+                return False
+        return True
 
     def clean(self, record: dict[str, str]) -> bool:
         try:
@@ -234,6 +265,19 @@ class _Fast:
 
 
 _GOOD_DATES: set[str] = set()
+_GOOD_STAMPS: set[str] = {""}  # "" or a valid yyyymmddHHMM (the shape checked the digits)
+_GOOD_DAYS: set[str] = {""}
+
+
+def _remember(values: tuple[str, ...], length: int, good: set[str]) -> bool:
+    """All values valid dates (added to `good`, up to 200,000 entries)?"""
+    for value in values:
+        if value not in good:
+            if not _date_ok(value, length, False):
+                return False
+            if len(good) < 200_000:
+                good.add(value)
+    return True
 
 
 def _value_clean(f: _Field, value: str) -> bool:
@@ -252,26 +296,57 @@ def _value_clean(f: _Field, value: str) -> bool:
 
 _GROUP_PATTERNS = {"int": r"\d+", "decimal:2": r"\d{1,15}(?:\.\d{1,2})?",
                    "decimal:3": r"\d{1,15}(?:\.\d{1,3})?"}
+_CHAR = "[^\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"  # allowed in XML 1.0 (not the separator)
+
+
+def _shape(spec: fields.FieldSpec, f: _Field, kind: str) -> str:
+    """One field's part of the record pattern; it accepts a subset of what `clean` accepts
+    (ASCII digits only, length bounded by the repetition or a look-ahead)."""
+    limit = f.max_length
+    if kind == "coded":
+        codes = sorted((c for c in f.codes or () if c and re.fullmatch(f"{_CHAR}+", c)
+                        and (limit is None or len(c) <= limit)), key=len, reverse=True)
+        part = f"(?:{'|'.join(map(re.escape, codes))})" if codes else "(?!)"
+    elif kind in ("stamp", "day"):
+        size = 12 if kind == "stamp" else 8
+        part = f"[0-9]{{{size}}}" if limit is None or limit >= size else "(?!)"
+    elif kind == "group" and spec.format == "int":
+        part = "[0-9]+" if limit is None else f"[0-9]{{1,{limit}}}"
+    elif kind == "group":
+        places = int((spec.format or "")[8:])
+        part = f"[0-9]{{1,15}}(?:\\.[0-9]{{1,{places}}})?"
+        if limit is not None and limit < 16 + places:
+            part = f"(?![^\\x00]{{{limit + 1}}}){part}"
+    else:
+        part = f"{_CHAR}+" if limit is None else f"{_CHAR}{{1,{limit}}}"
+    return part if f.required == "yes" else f"(?:{part})?"
 
 
 def _fast(specs: list[fields.FieldSpec], items: list[_Field]) -> _Fast:
     groups: dict[str, list[str]] = {}
     stamps, days, others, coded = [], [], [], []
+    shapes = []
     for spec, f in zip(specs, items, strict=True):
         if f.codes is not None and f.pattern is None and f.sep is None and f.max_items is None:
             coded.append(f)  # a code implies the format
+            shapes.append(_shape(spec, f, "coded"))
             continue
         simple = f.codes is None and f.pattern is None and f.sep is None
         if f.check is None and f.codes is None and f.pattern is None and f.max_items is None:
+            shapes.append(_shape(spec, f, "plain"))
             continue  # only required / length (a list of free codes, e.g. MA_BAC_SI)
         if simple and spec.format in _GROUP_PATTERNS:
             groups.setdefault(spec.format, []).append(f.name)
+            shapes.append(_shape(spec, f, "group"))
         elif simple and spec.format == "datetime12" and not spec.partial_date:
             stamps.append(f.name)
+            shapes.append(_shape(spec, f, "stamp"))
         elif simple and spec.format == "date8":
             days.append(f.name)
+            shapes.append(_shape(spec, f, "day"))
         else:
             others.append(f)
+            shapes.append(_shape(spec, f, "plain"))
     compiled = []
     for fmt, names in groups.items():
         one = f"(?:{_GROUP_PATTERNS[fmt]})?"
@@ -286,7 +361,8 @@ def _fast(specs: list[fields.FieldSpec], items: list[_Field]) -> _Fast:
         stamps=_getter(stamps), days=_getter(days),
         conditional=tuple((f.name, tuple((c.field, c.values, c.negate) for c in f.conditions))
                           for f in items if f.required == "cond" and f.conditions),
-        others=tuple(others))
+        others=tuple(others), values=_getter([f.name for f in items]), size=len(items),
+        shape=re.compile("\x00".join(shapes)))
 
 
 def _condition_text(conditions: tuple[fields.Condition, ...]) -> str:
@@ -333,6 +409,8 @@ def _missing(f: _Field, table: str, record: dict[str, str], index: int, ma_lk: s
 
 def _check_record(table: _Table, record: dict[str, str], index: int, ma_lk: str,
                   out: list[Problem]) -> None:
+    if table.fast.spotless(record):
+        return
     if table.fast.clean(record):
         if _INVALID.search("".join(record.values())):
             _invalid_characters(table.name, record, index, ma_lk, out)
