@@ -8,13 +8,15 @@ line by line; the XML1 totals are sums of the lines. The mapping is documented i
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,10 +64,39 @@ ROUTE_CODE = {"uống": "1.01", "ngậm": "1.02", "tiêm": "2.01", "tiêm bắp"
 # --- formatting (the contract's number and date rules) -----------------------------------------
 
 
+_WHOLE_LIMIT = 10 ** 20  # whole Decimals below this are written as ints (no quantize needed)
+_FORMATTED: dict[tuple[type, Any, int], str] = {}  # str and float values seen (few distinct)
+
+
 def fmt_number(value: Any, places: int = 2) -> str:
     """`150000`, `0.5`, `1234.25`: at most `places` decimals, no trailing zeros."""
-    if type(value) is int:
+    kind = type(value)
+    if kind is int:
         return str(value)
+    if kind is Decimal:
+        whole = _whole(value)
+        return _fmt_number(value, places) if whole is None else str(whole)
+    if kind is str or kind is float:
+        key = (kind, value, places)
+        text = _FORMATTED.get(key)
+        if text is None:
+            if len(_FORMATTED) > 1 << 16:
+                _FORMATTED.clear()
+            text = _FORMATTED[key] = _fmt_number(value, places)
+        return text
+    return _fmt_number(value, places)
+
+
+def _whole(value: Decimal) -> int | None:
+    """The int equal to a Decimal that is a whole number below 10**20, else None."""
+    try:
+        whole = int(value)
+    except (ValueError, OverflowError):  # NaN, Infinity: left to the Decimal arithmetic
+        return None
+    return whole if whole == value and -_WHOLE_LIMIT < whole < _WHOLE_LIMIT else None
+
+
+def _fmt_number(value: Any, places: int) -> str:
     if value is None or value == "":
         return ""
     number = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
@@ -85,6 +116,7 @@ def fmt_dt12(value: datetime | None) -> str:
             f"{local.minute:02d}")
 
 
+@lru_cache(maxsize=1 << 14)
 def fmt_date8(value: date | None) -> str:
     return "" if value is None else value.strftime("%Y%m%d")
 
@@ -109,12 +141,17 @@ def vnd(value: Decimal) -> int:
 # --- the pure builder --------------------------------------------------------------------------
 
 
+@cache
+def _empty(table: str) -> dict[str, str]:
+    return fields.empty_record(table)
+
+
 def record(table: str, **values: str) -> dict[str, str]:
     """A record of `table` with every field, in table order."""
-    out = fields.empty_record(table)
-    if values.keys() - out.keys():
-        raise KeyError(f"{table} has no fields {sorted(values.keys() - out.keys())}")
-    out.update(values)
+    empty = _empty(table)
+    out = {**empty, **values}
+    if len(out) != len(empty):
+        raise KeyError(f"{table} has no fields {sorted(values.keys() - empty.keys())}")
     return out
 
 
@@ -122,7 +159,12 @@ def in_scope(line: Bundle) -> int:
     """THANH_TIEN_BH of a line: quantity × BHYT price when in the list (as insurance.copay)."""
     if not line["in_bhyt_list"]:
         return 0
-    return vnd(Decimal(str(line["quantity"])) * line["bhyt_unit_price"])
+    quantity, price = line["quantity"], line["bhyt_unit_price"]
+    if type(price) is int and type(quantity) is Decimal:
+        whole = _whole(quantity)
+        if whole is not None:  # whole quantity × whole VND: nothing to round
+            return whole * price
+    return vnd(Decimal(str(quantity)) * price)
 
 
 def loai_kcb(bundle: Bundle) -> str:
@@ -265,8 +307,12 @@ def _service_record(ctx: Bundle, n: int, line: Bundle, order: Bundle | None,
 
 
 def _money_totals(xml2: list[dict[str, str]], xml3: list[dict[str, str]]) -> dict[str, str]:
-    def total(rows: Iterable[dict[str, str]], key: str) -> Decimal:
-        return sum((Decimal(r[key] or "0") for r in rows), Decimal(0))
+    def total(rows: Iterable[dict[str, str]], key: str) -> int | Decimal:
+        texts = [r[key] or "0" for r in rows]
+        try:  # whole VND (as the lines are written): exact int sums, the same text
+            return sum(map(int, texts))
+        except ValueError:
+            return sum(map(Decimal, texts), Decimal(0))
 
     lines = xml2 + xml3
     tong_bh, bncct = total(lines, "THANH_TIEN_BH"), total(lines, "T_BNCCT")
@@ -494,6 +540,28 @@ class ExportResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Done:
+    """One covered encounter's outcome: the file written (sha256) or the problems (invalid)."""
+
+    encounter_id: int
+    ma_lk: str
+    facility_code: str
+    person_id: int
+    claim_id: int | None  # its claims_episodes row, if it has one
+    sha256: str = ""  # of the episode file written; "" when invalid
+    checkin: bool = False  # an XML0 file was written too
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Exported:
+    """What `export_encounters` did for a list of encounters (small: sent back by workers)."""
+
+    done: list[Done]
+    not_covered: int
+
+
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, end + 1 day 00:00) in Hanoi time, as UTC."""
     return (datetime.combine(start, time(), TZ).astimezone(UTC),
@@ -506,20 +574,17 @@ def _file_names(episode: Episode) -> tuple[str, str]:
     return f"{stem}.xml", f"{stem}_XML0.xml"
 
 
-async def _record_exports(session: AsyncSession, bundles: list[Bundle],
-                          digests: dict[int, str]) -> None:
+async def _record_exports(session: AsyncSession, done: list[Done]) -> None:
     """claims_episodes: a row per newly exported encounter, exported_at/sha256 on known ones."""
     now = utcnow()
     table = ClaimEpisode.__table__
-    new = [{"facility_code": b["encounter"]["facility_code"], "ma_lk": b["ma_lk"],
-            "encounter_id": b["encounter"]["id"], "person_id": b["person"]["id"],
-            "direction": "exported", "sha256": digests[b["encounter"]["id"]], "extras": None,
-            "created_at": now, "exported_at": now}
-           for b in bundles if b["claim"] is None and b["encounter"]["id"] in digests]
+    new = [{"facility_code": d.facility_code, "ma_lk": d.ma_lk, "encounter_id": d.encounter_id,
+            "person_id": d.person_id, "direction": "exported", "sha256": d.sha256,
+            "extras": None, "created_at": now, "exported_at": now}
+           for d in done if d.claim_id is None]
     if new:
         await session.execute(insert(table), new)
-    known = [{"row_id": b["claim"]["id"], "sha": digests[b["encounter"]["id"]]}
-             for b in bundles if b["claim"] is not None and b["encounter"]["id"] in digests]
+    known = [{"row_id": d.claim_id, "sha": d.sha256} for d in done if d.claim_id is not None]
     if known:
         from sqlalchemy import bindparam
 
@@ -564,7 +629,7 @@ Built = tuple[list[Problem], str, str, bytes, bytes | None]
 
 def build_files(bundles: list[Bundle], *, created: date, on: date | None = None) -> list[Built]:
     """Per bundle: (errors, file name, check-in file name, envelope, check-in or None), built,
-    validated and rendered unsigned (pure; runs in a worker process when exporting with jobs)."""
+    validated and rendered unsigned (pure)."""
     from smarthealth.claims import xmlfile
     from smarthealth.claims.validate import validate_episode
 
@@ -582,21 +647,51 @@ def build_files(bundles: list[Bundle], *, created: date, on: date | None = None)
     return out
 
 
-def _sign_built(items: list[tuple[Bundle, Built]], signers: dict[str, Any]
-                ) -> list[tuple[Bundle, Built]]:
-    """Envelopes and check-ins signed with their facility's signer (a process pool when many)."""
+def _sign_built(items: list[tuple[Bundle, Built]], signers: dict[str, Any],
+                processes: int | None = None) -> list[tuple[Bundle, Built]]:
+    """Envelopes and check-ins signed with their facility's signer (`signing.sign_many`)."""
     from smarthealth.claims.signing import sign_many
 
     out = list(items)
     for code, signer in signers.items():
         mine = [i for i, (b, _) in enumerate(out) if b["encounter"]["facility_code"] == code]
         blobs = [blob for i in mine for blob in out[i][1][3:] if blob is not None]
-        signed = iter(sign_many(blobs, signer=signer) if blobs else [])
+        signed = iter(sign_many(blobs, signer=signer, processes=processes) if blobs else [])
         for i in mine:
             bundle, (problems, name, checkin_name, _, checkin) = out[i]
             out[i] = (bundle, (problems, name, checkin_name, next(signed),
                                next(signed) if checkin is not None else None))
     return out
+
+
+async def export_encounters(database: Database, encounter_ids: list[int], *, out: Path,
+                            created: date, on: date, signers: dict[str, Any] | None = None,
+                            sign_processes: int | None = None) -> Exported:
+    """Read, build, validate, render, sign (with `signers` by facility code: an XmlSigner or
+    its pki.Credential) and write the files of the encounters; the database is only read.
+
+    The whole export of a chunk: `export_period` runs it in-process (jobs = 1) or in a worker
+    with the worker's own connection (`parallel.export_encounters`)."""
+    async with database.session() as session:
+        bundles = await load_bundles(session, encounter_ids=encounter_ids)
+    built = list(zip(bundles, build_files(bundles, created=created, on=on), strict=True))
+    if signers:
+        good = _sign_built([item for item in built if not item[1][0]], signers, sign_processes)
+        signed = iter(good)
+        built = [item if item[1][0] else next(signed) for item in built]
+    done = []
+    for bundle, (problems, name, checkin_name, envelope, checkin) in built:
+        enc = bundle["encounter"]
+        item = Done(enc["id"], bundle["ma_lk"], enc["facility_code"], bundle["person"]["id"],
+                    bundle["claim"]["id"] if bundle["claim"] else None, problems=problems)
+        if not problems:
+            (out / name).write_bytes(envelope)
+            item.sha256 = hashlib.sha256(envelope).hexdigest()
+            if checkin is not None:
+                (out / checkin_name).write_bytes(checkin)
+                item.checkin = True
+        done.append(item)
+    return Exported(done=done, not_covered=len(encounter_ids) - len(bundles))
 
 
 async def export_period(database: Database, *, facility_codes: list[str] | None, start: date,
@@ -605,8 +700,10 @@ async def export_period(database: Database, *, facility_codes: list[str] | None,
                         actor: Actor = EXPORTER, jobs: int = 1) -> ExportResult:
     """Write one file per valid episode (plus its XML0) for encounters finished in the period.
 
-    With jobs > 1, episodes are built, validated and rendered in worker processes while this
-    process reads the next chunk's facts; files and records are the same as with jobs = 1."""
+    Each chunk of encounters is exported by `export_encounters` (read, build, validate, render,
+    sign, write); this process then records its claims_episodes rows and audit entry, chunk by
+    chunk in order. With jobs > 1 the chunks run in worker processes, each reading with its
+    own connection, a few chunks ahead; files and records are the same as with jobs = 1."""
     from smarthealth.claims import parallel
 
     out.mkdir(parents=True, exist_ok=True)
@@ -615,74 +712,72 @@ async def export_period(database: Database, *, facility_codes: list[str] | None,
     begin, finish = period_bounds(start, end)
     result = ExportResult(signed=sign)
     async with database.session() as session:
-        ids = await emr_facts.finished_encounter_ids(session, facility_codes=facility_codes,
+        listed = await emr_facts.finished_encounters(session, facility_codes=facility_codes,
                                                      start=begin, end=finish)
+    ids = [encounter_id for encounter_id, _ in listed]
+    facility_of = dict(listed)
     result.encounters = len(ids)
     signers: dict[str, Any] = {}
 
-    async def finish_chunk(part: list[int], bundles: list[Bundle], built: list[Built]) -> None:
-        result.not_covered += len(part) - len(bundles)
-        good: list[tuple[Bundle, Built]] = []
-        for bundle, item in zip(bundles, built, strict=True):
-            if item[0]:
-                result.invalid.append(Invalid(bundle["encounter"]["id"], bundle["ma_lk"],
-                                              item[0]))
-            else:
-                good.append((bundle, item))
-        if sign:
-            for bundle, _ in good:
-                code = bundle["encounter"]["facility_code"]
-                if code not in signers:
-                    signers[code] = signer_for_facility(
-                        code, (bundle["facility"] or {}).get("name", code))
-            active = {c: s for c, s in signers.items() if s}
-            if active:
-                good = _sign_built(good, active)
-        digests: dict[int, str] = {}
-        for bundle, (_, name, checkin_name, envelope, checkin) in good:
-            (out / name).write_bytes(envelope)
-            digests[bundle["encounter"]["id"]] = hashlib.sha256(envelope).hexdigest()
-            result.episodes += 1
-            if checkin is not None:
-                (out / checkin_name).write_bytes(checkin)
-                result.checkins += 1
+    async def signers_of(part: list[int]) -> dict[str, Any] | None:
+        """The facilities' signers (seals issued here, once, before any worker needs one)."""
+        if not sign:
+            return None
+        codes = sorted({facility_of[i] for i in part} - signers.keys())
+        if codes:
+            async with database.session() as session:
+                known = await registry_facts.facilities_by_code(session, codes=codes)
+            for code in codes:
+                signers[code] = signer_for_facility(code, (known.get(code) or {}).get(
+                    "name", code))
+        return {c: signers[c] for c in sorted({facility_of[i] for i in part}) if signers[c]}
+
+    async def finish_chunk(part: list[int], results: list[Exported]) -> None:
+        good: list[Done] = []
+        invalid: list[int] = []
+        for exported in results:
+            result.not_covered += exported.not_covered
+            for d in exported.done:
+                if d.problems:
+                    result.invalid.append(Invalid(d.encounter_id, d.ma_lk, d.problems))
+                    invalid.append(d.encounter_id)
+                else:
+                    good.append(d)
+                    result.episodes += 1
+                    result.checkins += d.checkin
         async with database.session() as session:
-            await _record_exports(session, [b for b, _ in good], digests)
+            await _record_exports(session, good)
             await audit.record(
                 session, actor=actor, action="claims.export", entity_type="claims_episode",
-                details={"encounter_ids": [b["encounter"]["id"] for b, _ in good],
-                         "invalid": [i.encounter_id for i in result.invalid
-                                     if i.encounter_id in part]})
+                details={"encounter_ids": [d.encounter_id for d in good], "invalid": invalid})
         if progress is not None:
             progress(len(part))
 
+    parts = [ids[first:first + chunk] for first in range(0, len(ids), chunk)]
     jobs = min(jobs, max(1, len(ids) // 200))  # a pool pays from a few hundred episodes
-    executor = parallel.pool(jobs) if jobs > 1 else None
-    pending: tuple[list[int], list[Bundle], list[Any]] | None = None
+    if jobs <= 1:
+        for part in parts:
+            await finish_chunk(part, [await export_encounters(
+                database, part, out=out, created=created, on=on,
+                signers=await signers_of(part))])
+        return result
+    executor = parallel.pool(jobs)
+    pending: deque[tuple[list[int], list[Any]]] = deque()
     try:
-        for first in range(0, len(ids), chunk):
-            part = ids[first:first + chunk]
-            async with database.session() as session:
-                bundles = await load_bundles(session, encounter_ids=part)
-            if executor is None:
-                work: list[Any] = [build_files(bundles, created=created, on=on)]
-            else:  # one slice per worker; the next chunk is read meanwhile
-                size = max(1, -(-len(bundles) // jobs))
-                work = [executor.submit(build_files, bundles[i:i + size], created=created,
-                                        on=on) for i in range(0, len(bundles), size)]
-            if pending is not None:
-                await _finish_pending(finish_chunk, pending)
-            pending = (part, bundles, work)
-        if pending is not None:
-            await _finish_pending(finish_chunk, pending)
+        for part in parts:
+            active = await signers_of(part)
+            credentials = {c: s.credential for c, s in active.items()} if active else None
+            size = max(1, -(-len(part) // jobs))  # one slice per worker
+            pending.append((part, [asyncio.wrap_future(executor.submit(
+                parallel.export_encounters, part[i:i + size], settings=database.settings,
+                out=out, created=created, on=on, signers=credentials))
+                for i in range(0, len(part), size)]))
+            if len(pending) > 2:  # the workers keep going while this one writes the rows
+                done_part, futures = pending.popleft()
+                await finish_chunk(done_part, list(await asyncio.gather(*futures)))
+        while pending:
+            done_part, futures = pending.popleft()
+            await finish_chunk(done_part, list(await asyncio.gather(*futures)))
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        executor.shutdown(cancel_futures=True)
     return result
-
-
-async def _finish_pending(finish_chunk: Any, pending: tuple[list[int], list[Bundle], list[Any]]
-                          ) -> None:
-    part, bundles, work = pending
-    built = [item for w in work for item in (w if isinstance(w, list) else w.result())]
-    await finish_chunk(part, bundles, built)

@@ -1,4 +1,4 @@
-"""Process pools for the claims hot paths: validation, export building and import reading.
+"""Process pools for the claims hot paths: validation, export and import reading.
 
 Work is split in chunks of items, each chunk runs in a `spawn` worker (safe under asyncio and
 threads), and results come back in input order, so `jobs=1` (no pool) and `jobs=N` give the
@@ -8,6 +8,7 @@ consume (e.g. write to the database) while the workers read ahead.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 from collections import deque
@@ -109,3 +110,30 @@ def import_checks(files: list[tuple[str, bytes]], *, scope: str | None
         outcome, episodes = check_file(name, data, scope=scope)
         out.append((outcome, episodes, hashlib.sha256(data).hexdigest() if episodes else ""))
     return out
+
+
+_DATABASES: dict[tuple[str, str], Any] = {}
+
+
+def export_encounters(encounter_ids: list[int], *, settings: Any, **kwargs: Any) -> Any:
+    """export.export_encounters in a worker, reading with its own connection.
+
+    `settings` are the caller's (core.settings.Settings: the same URL and PostgreSQL schema);
+    the worker keeps one engine per database and closes its connections after each call, so
+    an idle worker holds none (and exits cleanly)."""
+    from smarthealth.claims import export
+    from smarthealth.core.db import Database
+
+    key = (settings.resolved_database_url(), settings.database_schema)
+    database = _DATABASES.get(key)
+    if database is None:
+        database = _DATABASES[key] = Database(settings)
+
+    async def run() -> Any:
+        try:
+            return await export.export_encounters(database, encounter_ids, sign_processes=1,
+                                                  **kwargs)
+        finally:
+            await database.engine.dispose()
+
+    return asyncio.run(run())
