@@ -1,0 +1,59 @@
+"""Import writing: a file whose rows cannot be made or written is rejected alone
+(`write_failed`), the other files of its chunk are written."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from smarthealth.claims import importing, xmlfile
+from smarthealth.claims.models import ClaimEpisode
+from smarthealth.core.db import get_database
+from tests.claims.conftest import sample_episode
+
+pytest.importorskip("smarthealth.claims.validate")
+CREATED = date(2026, 11, 21)
+
+
+def _file(ma_lk: str, cccd: str) -> bytes:
+    return xmlfile.envelope_xml(sample_episode(MA_LK=ma_lk, SO_CCCD=cccd, MA_BN=ma_lk),
+                                created=CREATED)
+
+
+async def test_a_file_whose_rows_cannot_be_made_is_rejected_alone(monkeypatch) -> None:
+    real = importing.episode_row
+
+    def failing(episode: Any, **kwargs: Any) -> Any:
+        if episode.ma_lk == "bad":
+            raise ValueError("no rows for this one")
+        return real(episode, **kwargs)
+
+    monkeypatch.setattr(importing, "episode_row", failing)
+    files = [("a.xml", _file("a", "001185000001")), ("bad.xml", _file("bad", "001185000002")),
+             ("c.xml", _file("c", "001185000003"))]
+    result = await importing.import_files(get_database(), files=files)
+    assert [f.status for f in result.files] == ["imported", "rejected", "imported"]
+    [problem] = result.files[1].problems
+    assert problem.code == "write_failed" and "no rows for this one" in problem.message_en
+    async with get_database().session() as session:
+        assert await session.scalar(select(func.count()).select_from(ClaimEpisode)) == 2
+
+
+async def test_a_file_failing_in_the_database_is_rejected_alone(monkeypatch) -> None:
+    real = importing._insert_rows
+
+    async def failing(session: Any, preps: list[Any], *args: Any) -> Any:
+        if any(p.ma_lk == "bad" for p in preps):
+            raise RuntimeError("the database refused")
+        return await real(session, preps, *args)
+
+    monkeypatch.setattr(importing, "_insert_rows", failing)
+    files = [("a.xml", _file("a", "001185000001")), ("bad.xml", _file("bad", "001185000002"))]
+    result = await importing.import_files(get_database(), files=files)
+    assert [f.status for f in result.files] == ["imported", "rejected"]
+    assert result.files[1].problems[0].code == "write_failed"
+    async with get_database().session() as session:
+        assert await session.scalar(select(func.count()).select_from(ClaimEpisode)) == 1
