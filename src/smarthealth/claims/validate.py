@@ -485,14 +485,16 @@ def _ordinal(text: str) -> int | None:
 
 
 def _valid_dt(text: str) -> bool:
-    return bool(text) and _date_ok(text, 12, False)
+    if text in _GOOD_STAMPS:
+        return text != ""
+    return _date_ok(text, 12, False)
 
 
 def _order(out: list[Problem], table: str, record: dict[str, str], index: int, ma_lk: str,
            early: str, late: str) -> None:
     """`late` must not be earlier than `early` (both valid yyyymmddHHMM)."""
     a, b = record.get(early, ""), record.get(late, "")
-    if _valid_dt(a) and _valid_dt(b) and b < a:
+    if b < a and _valid_dt(a) and _valid_dt(b):
         out.append(problem("date_order", table=table, field=late, record=index, ma_lk=ma_lk,
                            value=b, name=early, expected=a))
 
@@ -569,6 +571,7 @@ def _dates(out: list[Problem], episode: Episode, summary: dict[str, str], ma_lk:
                                ma_lk=ma_lk, value=b, name="GT_THE_TU", expected=a))
     end = summary.get("NGAY_RA", "")
     window = _valid_dt(start) and _valid_dt(end)
+    first, last = start[:8], end[:8]
     for table, stamp in (("XML2", "NGAY_YL"), ("XML3", "NGAY_YL"), ("XML5", "THOI_DIEM_DBLS")):
         for index, line in enumerate(episode.tables.get(table, ()), start=1):
             if table != "XML5":
@@ -576,7 +579,7 @@ def _dates(out: list[Problem], episode: Episode, summary: dict[str, str], ma_lk:
             if table == "XML3":
                 _order(out, table, line, index, ma_lk, "NGAY_YL", "NGAY_KQ")
             value = line.get(stamp, "")
-            if window and _valid_dt(value) and not start[:8] <= value[:8] <= end[:8]:
+            if window and not first <= value[:8] <= last and _valid_dt(value):
                 out.append(problem("outside_episode", table=table, field=stamp,
                                    record=index, ma_lk=ma_lk, value=value,
                                    severity="warning"))
@@ -637,10 +640,29 @@ def _line_numbers(table: str, line: dict[str, str]) -> tuple[float, ...] | None:
     return tuple(out)
 
 
+_CLEAN_LINES: dict[tuple[str, ...], tuple[float, ...]] = {}  # line strings → amounts, no problem
+
+
 def _line_money(out: list[Problem], table: str, line: dict[str, str], index: int,
                 ma_lk: str) -> tuple[float, ...] | None:
     """Per-line formulas (±1 VND); the parsed amounts (_LINE_FIELDS order), or None when a
-    number is unreadable."""
+    number is unreadable. Lines whose strings were already found right are looked up."""
+    try:
+        key = (table, *_LINE_GET[table](line))
+    except KeyError:
+        return _line_check(out, table, line, index, ma_lk)
+    known = _CLEAN_LINES.get(key)
+    if known is not None:
+        return known
+    size = len(out)
+    v = _line_check(out, table, line, index, ma_lk)
+    if v is not None and len(out) == size and len(_CLEAN_LINES) < 200_000:
+        _CLEAN_LINES[key] = v
+    return v
+
+
+def _line_check(out: list[Problem], table: str, line: dict[str, str], index: int,
+                ma_lk: str) -> tuple[float, ...] | None:
     v = _line_numbers(table, line)
     if v is None:
         return None

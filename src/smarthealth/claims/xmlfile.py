@@ -7,12 +7,14 @@ comments, inner files base64-encoded or inline. Layout: xml130.md §2 and FORMAT
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from itertools import chain
+from operator import itemgetter
 
 from lxml import etree
 
@@ -94,12 +96,33 @@ def _record(table: str, tag: str, record: dict[str, str]) -> str:
     return template.format(*values)
 
 
+@cache
+def _printf(table: str, tag: str) -> tuple[Callable[[dict[str, str]], tuple[str, ...]], str]:
+    """(values getter in field order, printf template of one record)."""
+    names = fields.field_names(table)
+    body = "".join(f"<{n}>%s</{n}>" for n in names)
+    getter = itemgetter(*names) if len(names) > 1 else lambda r: (r[names[0]],)
+    return getter, f"<{tag}>{body}</{tag}>"
+
+
+def _rows(table: str, tag: str, records: list[dict[str, str]]) -> str:
+    """The records of one table as XML text, as `_record` writes each of them."""
+    getter, template = _printf(table, tag)
+    try:
+        rows = [getter(r) for r in records]
+    except KeyError:  # a record without some fields
+        rows = []
+    if not rows or _SPECIAL.search("".join(chain.from_iterable(rows))):
+        return "".join([_record(table, tag, r) for r in records])  # escapes, drops, fills
+    return "".join([template % row for row in rows])
+
+
 def inner_xml(table: str, records: list[dict[str, str]]) -> str:
     """The inner XML document of one table (XML0 … XML5) as text."""
     spec = fields.roots().get(table)
     if spec is None or not spec.record:
         raise ValueError(f"No known XML layout for {table}")
-    rows = "".join([_record(table, spec.record, r) for r in records])
+    rows = _rows(table, spec.record, records)
     if not spec.list:
         text = f"{HEADER}{rows}"
     else:
@@ -107,26 +130,27 @@ def inner_xml(table: str, records: list[dict[str, str]]) -> str:
     return text
 
 
-def _hoso(episode: Episode) -> str:
-    parts = []
+def _hoso(episode: Episode) -> bytes:
+    parts = [b"<HOSO>"]
     for table in fields.EPISODE_TABLES:
         records = episode.tables.get(table)
         if not records:
             continue
-        encoded = base64.b64encode(inner_xml(table, records).encode("utf-8")).decode("ascii")
-        parts.append(f"<FILEHOSO><LOAIHOSO>{table}</LOAIHOSO>"
-                     f"<NOIDUNGFILE>{encoded}</NOIDUNGFILE></FILEHOSO>")
-    return "<HOSO>" + "".join(parts) + "</HOSO>"
+        encoded = binascii.b2a_base64(inner_xml(table, records).encode("utf-8"), newline=False)
+        parts += (b"<FILEHOSO><LOAIHOSO>", table.encode(), b"</LOAIHOSO><NOIDUNGFILE>", encoded,
+                  b"</NOIDUNGFILE></FILEHOSO>")
+    parts.append(b"</HOSO>")
+    return b"".join(parts)
 
 
 def envelopes_xml(episodes: list[Episode], *, created: date) -> bytes:
     """One GIAMDINHHS with several HOSO (TT 48/2017 allows it; the gateway wants one)."""
     facility = _escape(episodes[0].facility_code if episodes else "")
-    hoso = "".join([_hoso(e) for e in episodes])
-    return (f"{HEADER}\n<GIAMDINHHS><THONGTINDONVI><MACSKCB>{facility}</MACSKCB>"
+    head = (f"{HEADER}\n<GIAMDINHHS><THONGTINDONVI><MACSKCB>{facility}</MACSKCB>"
             f"</THONGTINDONVI><THONGTINHOSO><NGAYLAP>{fmt_date8(created)}</NGAYLAP>"
-            f"<SOLUONGHOSO>{len(episodes)}</SOLUONGHOSO><DANHSACHHOSO>{hoso}</DANHSACHHOSO>"
-            f"</THONGTINHOSO><CHUKYDONVI/></GIAMDINHHS>\n").encode()
+            f"<SOLUONGHOSO>{len(episodes)}</SOLUONGHOSO><DANHSACHHOSO>")
+    return b"".join([head.encode(), *[_hoso(e) for e in episodes],
+                     b"</DANHSACHHOSO></THONGTINHOSO><CHUKYDONVI/></GIAMDINHHS>\n"])
 
 
 def envelope_xml(episode: Episode, *, created: date) -> bytes:
@@ -137,7 +161,7 @@ def envelope_xml(episode: Episode, *, created: date) -> bytes:
 def checkin_xml(checkin: CheckIn) -> bytes:
     """The XML0 check-in file: CHI_TIEU_TRANG_THAI_KCB with an empty CHUKYDONVI sibling."""
     spec = fields.roots()["XML0"]
-    rows = "".join([_record("XML0", spec.record, r) for r in checkin.records])
+    rows = _rows("XML0", spec.record, checkin.records)
     text = (f"{HEADER}\n<{spec.root}><{spec.list}>{rows}</{spec.list}><CHUKYDONVI/>"
             f"</{spec.root}>\n")
     return text.encode()
