@@ -121,7 +121,8 @@ def test_json_and_timestamps_read_as_the_models_read_them() -> None:
 
     for text in ['{"a": 123456789012345678901234567890}', '{"a": NaN}', '"\\ud800"', "null",
                  '{"a": 1e400}', '[-0.0, 1.0, 1e-7, 0.30000000000000004]', '{"a":1,"a":2}',
-                 '-18446744073709551617', '{"\\u00e9": "\\u1ec7"}']:
+                 '-18446744073709551617', '{"\\u00e9": "\\u1ec7"}', '"\ud800 raw"',
+                 '{"a": 1234567890123456789.5}', '"Tiêm truyền 1000000000000000000000"']:
         _same(claim_facts.json_value(text), json.loads(text), text)
     assert claim_facts.json_value(None) is None
     for text in ("2026-10-11 05:07:00.000000", "2026-10-11 05:07:00", "2026-10-11T05:07:00",

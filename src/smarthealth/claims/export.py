@@ -307,12 +307,35 @@ def _service_record(ctx: Bundle, n: int, line: Bundle, order: Bundle | None,
 
 
 def _money_totals(xml2: list[dict[str, str]], xml3: list[dict[str, str]]) -> dict[str, str]:
-    def total(rows: Iterable[dict[str, str]], key: str) -> int | Decimal:
-        texts = [r[key] or "0" for r in rows]
-        try:  # whole VND (as the lines are written): exact int sums, the same text
-            return sum(map(int, texts))
-        except ValueError:
-            return sum(map(Decimal, texts), Decimal(0))
+    try:  # whole VND, as the lines are written: one pass of exact int sums, the same text
+        return _whole_totals(xml2, xml3)
+    except ValueError:
+        return _decimal_totals(xml2, xml3)
+
+
+def _whole_totals(xml2: list[dict[str, str]], xml3: list[dict[str, str]]) -> dict[str, str]:
+    drugs = supplies = bv = bh = bntt = bncct = other = gdv = 0
+    for n, r in enumerate(xml2 + xml3):
+        line_bv = int(r["THANH_TIEN_BV"] or "0")
+        if n < len(xml2):
+            drugs += line_bv
+        elif r["MA_VAT_TU"]:
+            supplies += line_bv
+        bv += line_bv
+        bh += int(r["THANH_TIEN_BH"] or "0")
+        bntt += int(r["T_BNTT"] or "0")
+        bncct += int(r["T_BNCCT"] or "0")
+        other += int(r["T_NGUONKHAC"] or "0")
+        if r["MA_PTTT"] == "1":
+            gdv += int(r["T_BHTT"] or "0")
+    return {"T_THUOC": str(drugs), "T_VTYT": str(supplies), "T_TONGCHI_BV": str(bv),
+            "T_TONGCHI_BH": str(bh), "T_BNTT": str(bntt), "T_BNCCT": str(bncct),
+            "T_BHTT": str(bh - bncct), "T_NGUONKHAC": str(other), "T_BHTT_GDV": str(gdv)}
+
+
+def _decimal_totals(xml2: list[dict[str, str]], xml3: list[dict[str, str]]) -> dict[str, str]:
+    def total(rows: Iterable[dict[str, str]], key: str) -> Decimal:
+        return sum((Decimal(r[key] or "0") for r in rows), Decimal(0))
 
     lines = xml2 + xml3
     tong_bh, bncct = total(lines, "THANH_TIEN_BH"), total(lines, "T_BNCCT")
