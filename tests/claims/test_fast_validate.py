@@ -96,3 +96,21 @@ def test_random_records(table, data):
     names = fields.field_names(table)
     changes = data.draw(st.dictionaries(st.sampled_from(names), ANY, max_size=6))
     _agree(spec, {**base, **changes})
+
+
+def test_known_good_money_lines_give_the_same_problems():
+    """A line found right is looked up by its strings; wrong lines are always worked out."""
+    good = sample_episode()
+    wrong = sample_episode(MA_LK="W1")
+    wrong.tables["XML2"][0]["THANH_TIEN_BV"] = "1"
+    wrong.tables["XML3"][1]["T_BHTT"] = "7"
+    wrong.tables["XML3"][2]["SO_LUONG"] = "abc"
+    runs = []
+    for clear in (True, False, False):
+        if clear:
+            validate._CLEAN_LINES.clear()
+        runs.append([validate.validate_episode(e, warnings=True, on=DAY) for e in (good, wrong)])
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][0] == [] and {p.code for p in runs[0][1]} >= {"amount_mismatch",
+                                                                 "share_mismatch"}
+    assert validate._CLEAN_LINES  # the good lines were remembered
