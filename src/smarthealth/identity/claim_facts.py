@@ -35,7 +35,7 @@ async def persons_by_ids(session: AsyncSession, *, ids: Iterable[int]) -> dict[i
     for part in _chunks(wanted):
         for row in (await session.execute(select(*[table.c[c] for c in COLUMNS])
                                           .where(table.c.id.in_(part)))).all():
-            out[row.id] = dict(row._mapping)
+            out[row[0]] = dict(zip(COLUMNS, row, strict=True))
     merged = {i: p["merged_into_id"] for i, p in out.items() if p["merged_into_id"]}
     if merged:
         survivors = await persons_by_ids(session, ids=merged.values())

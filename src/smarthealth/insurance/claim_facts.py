@@ -30,7 +30,7 @@ async def cards_of_persons(session: AsyncSession, *, person_ids: Iterable[int]
                 table.c.person_id.in_(wanted[start:start + CHUNK]))
             .order_by(table.c.valid_from.desc(), table.c.id.desc()))).all()
         for row in rows:
-            out[row.person_id].append(dict(row._mapping))
+            out[row[0]].append(dict(zip(COLUMNS, row, strict=True)))
     return out
 
 

@@ -18,7 +18,8 @@ async def facilities_by_code(session: AsyncSession, *, codes: Iterable[str] | No
                   Facility.province_code)
     if codes is not None:
         stmt = stmt.where(Facility.code.in_(sorted(set(codes))))
-    return {r.code: dict(r._mapping) for r in (await session.execute(stmt)).all()}
+    keys = ("code", "name", "tier", "care_level", "province_code")
+    return {r[0]: dict(zip(keys, r, strict=True)) for r in (await session.execute(stmt)).all()}
 
 
 async def certificates_by_practitioner(session: AsyncSession, *, ids: Iterable[int | None]
