@@ -640,7 +640,7 @@ def _line_numbers(table: str, line: dict[str, str]) -> tuple[float, ...] | None:
     return tuple(out)
 
 
-_CLEAN_LINES: dict[tuple[str, ...], tuple[float, ...]] = {}  # line strings → amounts, no problem
+_CLEAN_LINES: dict[str, tuple[float, ...]] = {}  # table + line strings → amounts, no problem
 
 
 def _line_money(out: list[Problem], table: str, line: dict[str, str], index: int,
@@ -648,15 +648,15 @@ def _line_money(out: list[Problem], table: str, line: dict[str, str], index: int
     """Per-line formulas (±1 VND); the parsed amounts (_LINE_FIELDS order), or None when a
     number is unreadable. Lines whose strings were already found right are looked up."""
     try:
-        key = (table, *_LINE_GET[table](line))
-    except KeyError:
+        key = "\x00".join((table, *_LINE_GET[table](line)))
+    except (KeyError, TypeError):
         return _line_check(out, table, line, index, ma_lk)
     known = _CLEAN_LINES.get(key)
     if known is not None:
         return known
     size = len(out)
     v = _line_check(out, table, line, index, ma_lk)
-    if v is not None and len(out) == size and len(_CLEAN_LINES) < 200_000:
+    if v is not None and len(out) == size and len(_CLEAN_LINES) < 50_000:
         _CLEAN_LINES[key] = v
     return v
 
