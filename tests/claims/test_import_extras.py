@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from smarthealth.claims import export, importing, xmlfile
 from smarthealth.claims.episode import Episode
@@ -131,3 +131,17 @@ async def test_pooled_extras_equal_in_process_extras() -> None:
     originals = await _import(*episodes, jobs=2)
     stored, rebuilt = await _stored_and_rebuilt(originals)
     assert stored == rebuilt and len(stored) == 8
+
+
+async def test_a_person_is_matched_by_name_and_birth_date() -> None:
+    from smarthealth.identity.models import Person
+
+    await _registry()
+    await _import(_episode())
+    # no CCCD, another card and patient number: found by exact name + birth date
+    originals = await _import(_episode(MA_LK="by-name", SO_CCCD="", MA_BN="BN-NEW",
+                                       MA_THE_BHYT="GD4010123456782"))
+    stored, rebuilt = await _stored_and_rebuilt(originals)
+    assert stored == rebuilt
+    async with get_database().session() as session:
+        assert await session.scalar(select(func.count()).select_from(Person)) == 1

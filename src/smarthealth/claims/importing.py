@@ -23,7 +23,6 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.claims import export, fields, xmlfile
@@ -441,18 +440,19 @@ def prepare_episode(episode: Episode, dialect: str) -> Prepared:
 
 
 async def _match_persons(session: AsyncSession, preps: list[Prepared]
-                         ) -> tuple[list[int], list[int | None]]:
+                         ) -> tuple[list[int], list[int | None], dict[str, int]]:
     """One person id per episode: CCCD, else the facility's patient number (MA_BN), else BHYT
     card, else name + birth date; else a new person. Also, per episode, the index of the
-    episode whose fields made the new person (None: a person on file)."""
+    episode whose fields made the new person (None: a person on file), and the card codes on
+    file (no card is added meanwhile)."""
     numbers = [(p.facility, p.number) for p in preps]
-    by_number = await identity_facts.person_ids_by_facility_number(session, pairs=numbers)
-    by_cccd = await identity_facts.person_ids_by_cccd(
+    by_number = await identity_bulk.person_ids_by_facility_number(session, pairs=numbers)
+    by_cccd = await identity_bulk.person_ids_by_cccd(
         session, cccds=[p.person["cccd"] for p in preps if p.person["cccd"]])
-    by_card = await insurance_facts.person_ids_by_card(
+    by_card = await insurance_bulk.person_ids_by_card(
         session, codes=[p.card_code for p in preps if p.card_code])
     keys = [(p.name_key, p.person["birth_date"]) for p in preps]
-    by_name = await identity_facts.person_ids_by_name_birth(session, pairs=keys)
+    by_name = await identity_bulk.person_ids_by_name_birth(session, pairs=keys)
     ids: list[int | None] = []
     new: list[int] = []  # index of the episode whose person fields are inserted
     pending: dict[Any, int] = {}  # key → index in `new` (the same new person twice in a chunk)
@@ -475,13 +475,11 @@ async def _match_persons(session: AsyncSession, preps: list[Prepared]
         {**preps[n].person, "name_key": preps[n].name_key} for n in new]) if new else []
     return ([i if i is not None else created[s]  # type: ignore[index]
              for i, s in zip(ids, slots, strict=True)],
-            [None if s is None else new[s] for s in slots])
+            [None if s is None else new[s] for s in slots], by_card)
 
 
 async def _add_missing_cards(session: AsyncSession, preps: list[Prepared],
-                             person_ids: list[int]) -> None:
-    known = await insurance_facts.person_ids_by_card(
-        session, codes={p.card_code for p in preps} - {""})
+                             person_ids: list[int], known: dict[str, int]) -> None:
     rows: dict[str, Row] = {}
     for p, person_id in zip(preps, person_ids, strict=True):
         code = p.card_code
@@ -551,14 +549,11 @@ async def _extras(session: AsyncSession, preps: list[Prepared], person_ids: list
 
 
 async def _known(session: AsyncSession, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    table = ClaimEpisode.__table__
-    out: set[tuple[str, str]] = set()
-    for start in range(0, len(keys), 400):
-        part = keys[start:start + 400]
-        out |= {(r[0], r[1]) for r in (await session.execute(
-            select(table.c.facility_code, table.c.ma_lk)
-            .where(tuple_(table.c.facility_code, table.c.ma_lk).in_(part)))).all()}
-    return out
+    """The (facility, MA_LK) pairs that have a claims_episodes row."""
+    rows = await emr_bulk.fetch_in(
+        session, "SELECT facility_code, ma_lk FROM claims_episodes WHERE",
+        ("facility_code", "ma_lk"), keys, chunk=400)
+    return {(facility, ma_lk) for facility, ma_lk in rows}
 
 
 def check_file(name: str, data: bytes, *, scope: str | None
@@ -629,8 +624,8 @@ async def _write(session: AsyncSession, items: list[Item], actor: Actor) -> None
         return
     preps = [p for p, _ in todo]
     await ensure_facilities(session, codes={p.facility for p in preps}, actor=actor)
-    person_ids, made_by = await _match_persons(session, preps)
-    await _add_missing_cards(session, preps, person_ids)
+    person_ids, made_by, cards_on_file = await _match_persons(session, preps)
+    await _add_missing_cards(session, preps, person_ids, cards_on_file)
     await identity_bulk.add_facility_numbers(session, rows=[
         (person_id, p.facility, p.number) for p, person_id in zip(preps, person_ids, strict=True)])
     practitioners = await registry_facts.practitioners_by_certificate(

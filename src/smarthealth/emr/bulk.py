@@ -125,6 +125,33 @@ async def executemany(session: AsyncSession, sql: str, values: list[tuple[Any, .
         await conn.exec_driver_sql(sql, values[start:start + 5 * BATCH])
 
 
+async def fetch_in(session: AsyncSession, sql: str, columns: Sequence[str],
+                   keys: Sequence[Any], *, chunk: int = 900) -> list[Any]:
+    """Rows (driver values, no type processing) of `sql` + `<columns> IN <keys>`, in chunks;
+    a key is one value, or a tuple of values for several columns."""
+    if not keys:
+        return []
+    sqlite = dialect_of(session) == "sqlite"
+    conn = await session.connection()
+    width = len(columns)
+    out: list[Any] = []
+    for start in range(0, len(keys), chunk):
+        part = keys[start:start + chunk]
+        if width == 1:
+            params: tuple[Any, ...] = tuple(part)
+            marks = [f"${n}" for n in range(1, len(part) + 1)] if not sqlite else ["?"] * len(
+                part)
+            where = f"{columns[0]} IN ({', '.join(marks)})"
+        else:
+            params = tuple(v for key in part for v in key)
+            flat = ["?"] * len(params) if sqlite else [f"${n}" for n in range(1, len(params) + 1)]
+            rows = [f"({', '.join(flat[i:i + width])})" for i in range(0, len(flat), width)]
+            where = (f"({', '.join(columns)}) IN ({'VALUES ' if sqlite else ''}"
+                     f"{', '.join(rows)})")
+        out += (await conn.exec_driver_sql(f"{sql} {where}", params)).all()
+    return out
+
+
 async def insert_rows(session: AsyncSession, table: Table, rows: list[Row],
                       suffix: str = "") -> None:
     """Core-like executemany of dict rows: the first row's keys are the columns, columns not

@@ -8,6 +8,7 @@ while nothing else inserts people (seeding and imports run before the platform s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,9 +18,11 @@ from smarthealth.core.db import utcnow
 from smarthealth.emr.bulk import (
     dialect_of,
     executemany,
+    fetch_in,
     insert_rows,
     insert_sql,
     move_sequence,
+    sqlite_date,
     sqlite_datetime,
 )
 from smarthealth.identity.claim_facts import number_kind
@@ -64,3 +67,40 @@ async def person_rows(session: AsyncSession, *, after_id: int = 0, limit: int = 
             .where(Person.id > after_id, Person.merged_into_id.is_(None))
             .order_by(Person.id).limit(limit))
     return [tuple(row) for row in (await session.execute(stmt)).all()]
+
+
+# Lookups for the claims import (the same answers as identity.claim_facts, read with the
+# driver: no SQLAlchemy statement building per value)
+
+
+async def person_ids_by_cccd(session: AsyncSession, *, cccds: Iterable[str]) -> dict[str, int]:
+    """CCCD → surviving person id, for the numbers that are in the index."""
+    rows = await fetch_in(session, "SELECT cccd, id, merged_into_id FROM persons WHERE",
+                          ("cccd",), sorted(set(cccds)))
+    return {cccd: merged or id_ for cccd, id_, merged in rows}
+
+
+async def person_ids_by_facility_number(session: AsyncSession, *,
+                                        pairs: Iterable[tuple[str, str]]
+                                        ) -> dict[tuple[str, str], int]:
+    """(facility code, patient number) → person id, for the numbers on file."""
+    wanted = sorted({(number_kind(f), n) for f, n in pairs if n})
+    rows = await fetch_in(session, "SELECT kind, value, person_id FROM person_identifiers WHERE",
+                          ("kind", "value"), wanted)
+    return {(kind[6:], value): person_id for kind, value, person_id in rows}
+
+
+async def person_ids_by_name_birth(session: AsyncSession, *, pairs: Iterable[tuple[str, date]]
+                                   ) -> dict[tuple[str, date], int]:
+    """(name key, birth date) → the one surviving person with exactly that name and birth date
+    (pairs matching several persons are left out)."""
+    wanted = sorted(set(pairs))
+    sqlite = dialect_of(session) == "sqlite"
+    rows = await fetch_in(
+        session, "SELECT name_key, birth_date, id, merged_into_id FROM persons WHERE",
+        ("name_key", "birth_date"), [(k, sqlite_date(b)) for k, b in wanted] if sqlite else wanted)
+    seen: dict[tuple[str, date], set[int]] = {}
+    for key, birth, id_, merged in rows:
+        day = date.fromisoformat(birth) if isinstance(birth, str) else birth
+        seen.setdefault((key, day), set()).add(merged or id_)
+    return {pair: next(iter(ids)) for pair, ids in seen.items() if len(ids) == 1}
