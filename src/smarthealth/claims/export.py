@@ -243,12 +243,28 @@ def _weight(bundle: Bundle) -> str:
     return ""
 
 
-def _line_money(line: Bundle, muc_huong: str) -> dict[str, str]:
+def _fill(base: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+    """A copy of the full record `base` with `values` set (each a field of the table)."""
+    out = {**base, **values}
+    if len(out) != len(base):
+        raise KeyError(f"no fields {sorted(values.keys() - base.keys())}")
+    return out
+
+
+def _line_bases(ma_lk: str, khoa: list[str], doctor: str, muc_huong: str
+                ) -> tuple[dict[str, str], dict[str, str]]:
+    """XML2 and XML3 records with what every line of the episode shares."""
+    shared = {"MA_LK": ma_lk, "T_NGUONKHAC_NSNN": "0", "T_NGUONKHAC_VTNN": "0",
+              "T_NGUONKHAC_VTTN": "0", "T_NGUONKHAC_CL": "0", "T_NGUONKHAC": "0",
+              "MUC_HUONG": muc_huong, "MA_BAC_SI": doctor, "MA_PTTT": "1"}
+    return (record("XML2", **shared, MA_NHOM="4", MA_KHOA=khoa[0], NGUON_CTRA="1"),
+            record("XML3", **shared, TYLE_TT_DV="100"))
+
+
+def _line_money(line: Bundle) -> dict[str, str]:
     scope = in_scope(line)
     bhyt = int(line["bhyt_pays"])
     return {"THANH_TIEN_BV": fmt_number(line["amount"]), "THANH_TIEN_BH": fmt_number(scope),
-            "T_NGUONKHAC_NSNN": "0", "T_NGUONKHAC_VTNN": "0", "T_NGUONKHAC_VTTN": "0",
-            "T_NGUONKHAC_CL": "0", "T_NGUONKHAC": "0", "MUC_HUONG": muc_huong,
             "T_BNTT": fmt_number(int(line["amount"]) - scope),
             "T_BNCCT": fmt_number(scope - bhyt), "T_BHTT": fmt_number(bhyt)}
 
@@ -262,19 +278,16 @@ def _drug_record(ctx: Bundle, n: int, line: Bundle, rx: Bundle | None) -> dict[s
         f" x {data['days']} ngày" if data.get("dose") is not None else "")
     route = data.get("route_code") or ROUTE_CODE.get(str(data.get("route", "")).lower(), "")
     tender = data.get("tender") or DRUG_TENDER_PLACEHOLDER.format(year=ctx["year"])
-    ordered = rx["recorded_at"] if rx else ctx["start"]
-    return record(
-        "XML2", MA_LK=ctx["ma_lk"], STT=str(n), MA_THUOC=line["code"], MA_NHOM="4",
-        TEN_THUOC=data.get("name") or line["name"], DON_VI_TINH=unit,
-        HAM_LUONG=data.get("strength", ""), DUONG_DUNG=route,
-        DANG_BAO_CHE=data.get("dosage_form", ""), LIEU_DUNG=dosage,
-        CACH_DUNG=data.get("instructions", ""), SO_DANG_KY=data.get("registration", ""),
-        TT_THAU=tender, PHAM_VI="1" if in_list else "2", TYLE_TT_BH="100" if in_list else "0",
-        SO_LUONG=fmt_number(line["quantity"], 3),
-        DON_GIA=fmt_number(line["hospital_unit_price"], 3),
-        **_line_money(line, ctx["muc_huong"]), MA_KHOA=ctx["khoa"][0],
-        MA_BAC_SI=ctx["doctor"], NGAY_YL=fmt_dt12(ordered), NGAY_TH_YL=fmt_dt12(ordered),
-        MA_PTTT="1", NGUON_CTRA="1")
+    ordered = fmt_dt12(rx["recorded_at"] if rx else ctx["start"])
+    return _fill(ctx["xml2"], {
+        "STT": str(n), "MA_THUOC": line["code"], "TEN_THUOC": data.get("name") or line["name"],
+        "DON_VI_TINH": unit, "HAM_LUONG": data.get("strength", ""), "DUONG_DUNG": route,
+        "DANG_BAO_CHE": data.get("dosage_form", ""), "LIEU_DUNG": dosage,
+        "CACH_DUNG": data.get("instructions", ""), "SO_DANG_KY": data.get("registration", ""),
+        "TT_THAU": tender, "PHAM_VI": "1" if in_list else "2",
+        "TYLE_TT_BH": "100" if in_list else "0", "SO_LUONG": fmt_number(line["quantity"], 3),
+        "DON_GIA": fmt_number(line["hospital_unit_price"], 3), **_line_money(line),
+        "NGAY_YL": ordered, "NGAY_TH_YL": ordered})
 
 
 def _service_record(ctx: Bundle, n: int, line: Bundle, order: Bundle | None,
@@ -291,19 +304,19 @@ def _service_record(ctx: Bundle, n: int, line: Bundle, order: Bundle | None,
         ordered = order["recorded_at"] if order else ctx["start"]
     supply = kind == "supply"
     performed = group in ("1", "2", "3", "8", "18")
-    return record(
-        "XML3", MA_LK=ctx["ma_lk"], STT=str(n),
-        MA_DICH_VU="" if supply else line["code"], MA_VAT_TU=line["code"] if supply else "",
-        MA_NHOM=group, TEN_VAT_TU=line["name"] if supply else "",
-        TEN_DICH_VU="" if supply else line["name"], DON_VI_TINH=line["unit"],
-        PHAM_VI="1" if in_list else "2", SO_LUONG=fmt_number(line["quantity"], 3),
-        DON_GIA_BV=fmt_number(line["hospital_unit_price"], 3),
-        DON_GIA_BH=fmt_number(line["bhyt_unit_price"], 3), TYLE_TT_DV="100",
-        TYLE_TT_BH="100" if in_list else "0", **_line_money(line, ctx["muc_huong"]),
-        MA_KHOA=ctx["khoa"][-1] if kind == "bed" else ctx["khoa"][0], MA_BAC_SI=ctx["doctor"],
-        NGUOI_THUC_HIEN=ctx["doctor"] if performed else "", NGAY_YL=fmt_dt12(ordered),
-        NGAY_TH_YL=fmt_dt12(ordered) if performed else "",
-        NGAY_KQ=fmt_dt12(result_at) if result_at else "", MA_PTTT="1")
+    return _fill(ctx["xml3"], {
+        "STT": str(n), "MA_DICH_VU": "" if supply else line["code"],
+        "MA_VAT_TU": line["code"] if supply else "", "MA_NHOM": group,
+        "TEN_VAT_TU": line["name"] if supply else "",
+        "TEN_DICH_VU": "" if supply else line["name"], "DON_VI_TINH": line["unit"],
+        "PHAM_VI": "1" if in_list else "2", "SO_LUONG": fmt_number(line["quantity"], 3),
+        "DON_GIA_BV": fmt_number(line["hospital_unit_price"], 3),
+        "DON_GIA_BH": fmt_number(line["bhyt_unit_price"], 3),
+        "TYLE_TT_BH": "100" if in_list else "0", **_line_money(line),
+        "MA_KHOA": ctx["khoa"][-1] if kind == "bed" else ctx["khoa"][0],
+        "NGUOI_THUC_HIEN": ctx["doctor"] if performed else "", "NGAY_YL": fmt_dt12(ordered),
+        "NGAY_TH_YL": fmt_dt12(ordered) if performed else "",
+        "NGAY_KQ": fmt_dt12(result_at) if result_at else ""})
 
 
 def _money_totals(xml2: list[dict[str, str]], xml3: list[dict[str, str]]) -> dict[str, str]:
@@ -365,6 +378,8 @@ def build_episode(bundle: Bundle) -> Episode:
     ctx = {"ma_lk": ma_lk, "start": start, "admitted": admitted, "loai": loai, "khoa": khoa,
            "doctor": bundle.get("certificate") or "", "year": local_date(end).year,
            "muc_huong": fmt_number(summary.get("muc_huong", "0"), 2)}
+    if bundle["lines"]:
+        ctx["xml2"], ctx["xml3"] = _line_bases(ma_lk, khoa, ctx["doctor"], ctx["muc_huong"])
     entries = bundle["entries"]
     by_entry = {e["entry_id"]: e for kind in ("order", "prescription")
                 for e in entries.get(kind, [])}
