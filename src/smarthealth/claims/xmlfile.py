@@ -381,12 +381,13 @@ def _fast_records(table: str, text: str, head: str, tail: str) -> list[dict[str,
         found = match(text, pos, end)
         if found is None:
             return None
-        values = found.groups()
+        values: tuple[str, ...] = found.groups()
         if entities:
-            values = tuple(map(_unescape, values))
-            if None in values:
+            unescaped = tuple(map(_unescape, values))
+            if None in unescaped:
                 return None
-        out.append(dict(zip(names, map(str.strip, values), strict=True)))  # type: ignore[arg-type]
+            values = unescaped  # type: ignore[assignment]  # no None left
+        out.append(dict(zip(names, map(str.strip, values), strict=False)))  # one group a field
         pos = found.end()
     return out
 
