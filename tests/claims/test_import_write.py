@@ -57,3 +57,19 @@ async def test_a_file_failing_in_the_database_is_rejected_alone(monkeypatch) -> 
     assert result.files[1].problems[0].code == "write_failed"
     async with get_database().session() as session:
         assert await session.scalar(select(func.count()).select_from(ClaimEpisode)) == 1
+
+
+async def test_an_episode_already_imported_is_unchanged_even_if_its_rows_would_fail(
+        monkeypatch) -> None:
+    files = [("bad.xml", _file("bad", "001185000002"))]
+    assert (await importing.import_files(get_database(), files=files)).count("imported") == 1
+    real = importing.episode_row
+
+    def failing(episode: Any, **kwargs: Any) -> Any:
+        if episode.ma_lk == "bad":
+            raise ValueError("no rows for this one")
+        return real(episode, **kwargs)
+
+    monkeypatch.setattr(importing, "episode_row", failing)
+    again = await importing.import_files(get_database(), files=files)
+    assert [f.status for f in again.files] == ["unchanged"]

@@ -598,28 +598,28 @@ def check_file(name: str, data: bytes, *, scope: str | None
 Item = tuple[FileOutcome, list[Any], str]  # outcome, Prepared (or Episode) list, sha256
 
 
-def _ready(items: list[Item], dialect: str) -> list[tuple[FileOutcome, list[Prepared], str]]:
-    """Items with their episodes prepared (those a worker could not prepare are prepared here,
-    so that a failure fails the write as it would have)."""
-    return [(outcome, [e if isinstance(e, Prepared) else prepare_episode(e, dialect)
-                       for e in episodes], digest) for outcome, episodes, digest in items]
+def _key(episode: Prepared | Episode) -> tuple[str, str]:
+    if isinstance(episode, Prepared):
+        return episode.facility, episode.ma_lk
+    return episode.facility_code, episode.ma_lk
 
 
 async def _write(session: AsyncSession, items: list[Item], actor: Actor) -> None:
     """Write the episodes of valid files (one transaction, the caller's)."""
     dialect = emr_bulk.dialect_of(session)
-    ready = _ready(items, dialect)
-    keys = [(p.facility, p.ma_lk) for _, preps, _ in ready for p in preps]
+    keys = [_key(e) for _, episodes, _ in items for e in episodes]
     known = await _known(session, keys)
     todo: list[tuple[Prepared, str]] = []
-    for outcome, preps, digest in ready:
-        fresh = [p for p in preps if (p.facility, p.ma_lk) not in known]
-        known |= {(p.facility, p.ma_lk) for p in fresh}
+    for outcome, episodes, digest in items:
+        fresh = [e for e in episodes if _key(e) not in known]
+        known |= {_key(e) for e in fresh}
         if not fresh:
             outcome.status, outcome.episodes = "unchanged", 0
             continue
         outcome.episodes = len(fresh)
-        todo += [(p, digest) for p in fresh]
+        # an episode a worker could not prepare is prepared here: its failure fails the write
+        todo += [(e if isinstance(e, Prepared) else prepare_episode(e, dialect), digest)
+                 for e in fresh]
     if not todo:
         return
     preps = [p for p, _ in todo]
