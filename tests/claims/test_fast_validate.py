@@ -114,3 +114,14 @@ def test_known_good_money_lines_give_the_same_problems():
     assert runs[0][0] == [] and {p.code for p in runs[0][1]} >= {"amount_mismatch",
                                                                  "share_mismatch"}
     assert validate._CLEAN_LINES  # the good lines were remembered
+
+
+def test_today_is_remembered_until_midnight_in_hanoi(monkeypatch):
+    from datetime import datetime
+
+    assert fields._today() == datetime.now(fields.TZ).date()
+    monkeypatch.setattr(fields, "_DAY", [0.0, 1.0, date(1970, 1, 1)])  # a day long gone
+    assert fields._today() == datetime.now(fields.TZ).date()
+    start, end, _ = fields._DAY
+    assert end - start == 86400
+    assert datetime.fromtimestamp(start, fields.TZ).strftime("%H%M%S") == "000000"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -82,10 +83,22 @@ def _applies(valid_from: str, on: date) -> bool:
     return not valid_from or date.fromisoformat(valid_from) <= on
 
 
-def _today() -> date:
-    from datetime import datetime
+_DAY: list = [0.0, 0.0, None]  # [this day's first second, the next day's, the day] (epoch)
 
-    return datetime.now(TZ).date()
+
+def _today() -> date:
+    """Today in Asia/Ho_Chi_Minh (remembered until the next midnight there)."""
+    now = time.time()
+    start, end, day = _DAY
+    if start <= now < end:
+        return day  # type: ignore[no-any-return]
+    from datetime import datetime, timedelta
+    from datetime import time as clock
+
+    today = datetime.now(TZ).date()
+    midnight = datetime.combine(today, clock(), tzinfo=TZ)
+    _DAY[:] = [midnight.timestamp(), (midnight + timedelta(days=1)).timestamp(), today]
+    return today
 
 
 def table_spec(*, on: date | None = None) -> dict[str, list[FieldSpec]]:
