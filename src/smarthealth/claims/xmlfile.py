@@ -1,8 +1,10 @@
 """XML 130 files: the GIAMDINHHS envelope and the XML0 check-in file, written and read.
 
-Writing is plain string building driven by the field table (fast; text is escaped); reading
-uses lxml and tolerates any vendor's style: CDATA, namespaces and prefixes, whitespace,
-comments, inner files base64-encoded or inline. Layout: xml130.md §2 and FORMAT.md.
+Writing is plain string building driven by the field table (fast; text is escaped). Reading
+takes files exactly as written here through anchored regular expressions (`_read_fast`) and
+everything else through lxml (`read_lxml`, the reference), which tolerates any vendor's style:
+CDATA, namespaces and prefixes, whitespace, comments, inner files base64-encoded or inline.
+Layout: xml130.md §2 and FORMAT.md.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from smarthealth.claims.episode import CheckIn, Episode, Problem, ReadResult
 
 __all__ = ["CheckIn", "Episode", "Problem", "ReadResult", "checkin_xml", "envelope_xml",
            "envelopes_xml", "fmt_amount", "fmt_date8", "fmt_datetime12", "fmt_quantity",
-           "inner_xml", "read"]
+           "inner_xml", "read", "read_lxml"]
 
 HEADER = '<?xml version="1.0" encoding="utf-8"?>'
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
