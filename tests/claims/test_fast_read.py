@@ -63,7 +63,8 @@ def _file(table: str, text: str) -> bytes:
 
 VALUES = ["", " ", "  padded  ", "a & b", "<tag>", "x\ry", "\r\n", "tab\there", "line\nbreak",
           "\x01bad", "ok\x1f", "\ufffe", "\u00a0nbsp\u00a0", "\x85", "emoji 🙂", "\x7f\x9f",
-          "]]>", "'quoted\"", "&amp;", "Bệnh viện", "\u2028", "\u3000x\u3000", "a\x00b"]
+          "]]>", "'quoted\"", "&amp;", "Bệnh viện", "\u2028", "\u3000x\u3000", "a\x00b",
+          "\ufdd0", "\U0001fffe", "\U0010ffff", "\ud7ff", "\ue000", "\ufffd", "\u200b", "\ufeffx"]
 
 
 @pytest.mark.parametrize("value", VALUES)
