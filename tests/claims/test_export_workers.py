@@ -100,3 +100,11 @@ async def test_workers_sign_with_the_facility_seal(tmp_path: Path) -> None:
     assert signed[0] == signed[1]
     for name, data in list(signed[1].items())[:6]:
         assert b"<ds:SignatureValue>" in data and verify_envelope(data).valid, name
+
+
+def test_an_in_memory_database_is_exported_in_one_process() -> None:
+    assert export._in_memory("sqlite+aiosqlite://")
+    assert export._in_memory("sqlite+aiosqlite:///:memory:")
+    assert export._in_memory("sqlite+aiosqlite:///file:x?mode=memory&uri=true")
+    assert not export._in_memory("sqlite+aiosqlite:////tmp/claims.db")
+    assert not export._in_memory("postgresql+asyncpg://postgres@127.0.0.1:5432/test")

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.claims import fields
@@ -732,6 +733,13 @@ async def export_encounters(database: Database, encounter_ids: list[int], *, out
     return Exported(done=done, not_covered=len(encounter_ids) - len(bundles))
 
 
+def _in_memory(url: str) -> bool:
+    """Whether the URL is an in-memory SQLite database (private to this process)."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory")
+
+
 async def export_period(database: Database, *, facility_codes: list[str] | None, start: date,
                         end: date, out: Path, sign: bool = True, chunk: int = 1000,
                         created: date | None = None, progress: Any = None,
@@ -793,6 +801,8 @@ async def export_period(database: Database, *, facility_codes: list[str] | None,
 
     parts = [ids[first:first + chunk] for first in range(0, len(ids), chunk)]
     jobs = min(jobs, max(1, len(ids) // 200))  # a pool pays from a few hundred episodes
+    if _in_memory(database.url):  # another process cannot see this database
+        jobs = 1
     if jobs <= 1:
         for part in parts:
             await finish_chunk(part, [await export_encounters(
