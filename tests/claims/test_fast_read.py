@@ -241,3 +241,38 @@ def test_random_byte_edits_of_an_inner_file_read_the_same(position, junk, cut):
         return raw[:at] + junk + raw[at + cut:]
 
     _same(_inner(envelope_xml(sample_episode(), created=CREATED), edit))
+
+
+def test_signed_files_take_the_fast_path():
+    from smarthealth.claims.signing import facility_xml_signer, sign_checkin, sign_envelope
+
+    signer = facility_xml_signer(facility_code="01001", facility_name="Test")
+    envelope = sign_envelope(envelope_xml(sample_episode(), created=CREATED), signer=signer)
+    checkin = sign_checkin(checkin_xml(_checkin()), signer=signer)
+    assert b"Signature" in envelope and b"Signature" in checkin
+    assert _same(envelope)
+    assert _same(envelope + b"\n")
+    _same(checkin)  # re-serialised by lxml (empty fields as <X/>): through lxml
+    _same(checkin + b"\n")
+
+
+SLOTS = [b"<CHUKYDONVI/>", b"<CHUKYDONVI></CHUKYDONVI>", b"<CHUKYDONVI>x</CHUKYDONVI>",
+         b"<CHUKYDONVI><a:S xmlns:a='urn:a'/></CHUKYDONVI>", b"<CHUKYDONVI><a:S/></CHUKYDONVI>",
+         b"<CHUKYDONVI><S></CHUKYDONVI>", b"<CHUKYDONVI>&e;</CHUKYDONVI>",
+         b"<CHUKYDONVI>&amp;&#1;</CHUKYDONVI>", b"<CHUKYDONVI/><!-- c -->",
+         b"<CHUKYDONVI/><?pi x?>", b"<CHUKYDONVI/>  \n", b"<CHUKYDONVI/>x",
+         b"<CHUKYDONVI/><X/>", b"<CHUKYDONVI a='1'/>", b"<CHUKYDONVI xmlns='urn:x'/>",
+         b"<CHUKYDONVIX/>", b"<CHUKYDONVI><?xml version='1.0'?></CHUKYDONVI>",
+         b"<CHUKYDONVI><![CDATA[<]]></CHUKYDONVI>", b"<CHUKYDONVI>\xff</CHUKYDONVI>",
+         b"<CHUKYDONVI xml:id='a'><S xml:id='a'/></CHUKYDONVI>",
+         b"<CHUKYDONVI></GIAMDINHHS><GIAMDINHHS></CHUKYDONVI>", b""]
+
+
+@pytest.mark.parametrize("slot", SLOTS)
+@pytest.mark.parametrize("end", [b"\n", b"", b"\n\n", b" "])
+def test_signature_slot_variants_read_the_same(slot, end):
+    data = envelope_xml(sample_episode(), created=CREATED)
+    _same(data.replace(b"<CHUKYDONVI/></GIAMDINHHS>\n", slot + b"</GIAMDINHHS>" + end))
+    checkin = checkin_xml(_checkin())
+    _same(checkin.replace(b"<CHUKYDONVI/></CHI_TIEU_TRANG_THAI_KCB>\n",
+                          slot + b"</CHI_TIEU_TRANG_THAI_KCB>" + end))

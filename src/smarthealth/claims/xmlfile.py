@@ -342,7 +342,6 @@ _ENVELOPE_HEAD = re.compile(
     rb"<\?xml version=\"1\.0\" encoding=\"utf-8\"\?>\n<GIAMDINHHS><THONGTINDONVI>"
     rb"<MACSKCB>([^<>&\x00-\x1f\x7f-\xff]*)</MACSKCB></THONGTINDONVI><THONGTINHOSO>"
     rb"<NGAYLAP>[0-9]*</NGAYLAP><SOLUONGHOSO>([0-9]+)</SOLUONGHOSO><DANHSACHHOSO>")
-_ENVELOPE_TAIL = b"</DANHSACHHOSO></THONGTINHOSO><CHUKYDONVI/></GIAMDINHHS>\n"
 _FILEHOSO = re.compile(rb"<FILEHOSO><LOAIHOSO>(XML[0-9]+)</LOAIHOSO><NOIDUNGFILE>")
 _FILEHOSO_END = b"</NOIDUNGFILE></FILEHOSO>"
 
@@ -418,14 +417,41 @@ def _read_fast(data: bytes) -> ReadResult | None:
     return None
 
 
+def _slot(data: bytes, before: bytes, closing: bytes, start: int) -> int:
+    """Where `before` begins when the file ends with `before`, a CHUKYDONVI (empty, or holding
+    what lxml parses on its own, e.g. a signature), `closing` and an optional newline; else -1.
+    A CHUKYDONVI that is well-formed alone is well-formed inside the writer's root (which
+    declares no namespaces and has no DTD)."""
+    empty = before + b"<CHUKYDONVI/>" + closing + b"\n"
+    if data.endswith(empty):
+        return len(data) - len(empty)
+    at = data.find(before + b"<CHUKYDONVI", start)
+    if at < 0:
+        return -1
+    if data.endswith(closing + b"\n"):
+        stop = len(data) - len(closing) - 1
+    elif data.endswith(closing):
+        stop = len(data) - len(closing)
+    else:
+        return -1
+    try:
+        slot = etree.fromstring(data[at + len(before):stop], _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return -1
+    return at if slot.tag == "CHUKYDONVI" else -1
+
+
 def _read_fast_envelope(data: bytes) -> ReadResult | None:
     head = _ENVELOPE_HEAD.match(data)
-    if head is None or not data.endswith(_ENVELOPE_TAIL):
+    if head is None:
+        return None
+    end = _slot(data, b"</DANHSACHHOSO></THONGTINHOSO>", b"</GIAMDINHHS>", head.end())
+    if end < 0:
         return None
     facility = head.group(1).decode("ascii").strip()
     known = fields.roots()
     result = ReadResult()
-    pos, end = head.end(), len(data) - len(_ENVELOPE_TAIL)
+    pos = head.end()
     match = _FILEHOSO.match
     while pos < end:
         if not data.startswith(b"<HOSO>", pos):
@@ -459,12 +485,16 @@ def _read_fast_envelope(data: bytes) -> ReadResult | None:
 
 def _read_fast_checkin(data: bytes) -> ReadResult | None:
     spec = fields.roots()["XML0"]
+    wrapper = f"</{spec.list}>".encode()
+    end = _slot(data, wrapper, f"</{spec.root}>".encode(), 0)
+    if end < 0:
+        return None
     try:
-        text = data.decode("utf-8")
+        text = data[:end + len(wrapper)].decode("utf-8")
     except ValueError:
         return None
     records = _fast_records("XML0", text, f"{HEADER}\n<{spec.root}><{spec.list}>",
-                            f"</{spec.list}><CHUKYDONVI/></{spec.root}>\n")
+                            f"</{spec.list}>")
     if records is None:
         return None
     facility = records[0].get("MA_CSKCB", "") if records else ""
