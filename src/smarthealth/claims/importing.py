@@ -371,10 +371,10 @@ def _values(row: Row, dialect: str) -> tuple[tuple[Any, ...], list[tuple[Any, ..
     day = emr_bulk.sqlite_date if dialect == "sqlite" else (lambda d: d)
     json_text = emr_bulk.json_text
     enc = row["encounter"]
-    encounter = tuple(
+    encounter = tuple([
         0 if c == "id" else json_text(enc[c]) if c in _JSON else None if enc[c] is None
         else stamp(enc[c]) if c in _STAMPS else day(enc[c]) if c == "follow_up_date"
-        else enc[c] for c in claim_bulk.ENCOUNTER_COLUMNS)
+        else enc[c] for c in claim_bulk.ENCOUNTER_COLUMNS])
     entries = []
     count = len(row["entries"])
     for entry in row["entries"]:

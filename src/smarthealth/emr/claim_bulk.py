@@ -74,10 +74,11 @@ def written(row: Row, enc_id: int, first_entry_id: int) -> Row:
                         "recorded_at": entry["recorded_at"], "reason": None})
     lines = []
     for line in row["lines"]:
-        source = line.get("source")
-        lines.append({**{k: v for k, v in line.items() if k != "source"},
-                      "encounter_id": enc_id,
-                      "source_entry_id": ids[source] if source is not None else None})
+        written_line = dict(line)
+        source = written_line.pop("source", None)
+        written_line["encounter_id"] = enc_id
+        written_line["source_entry_id"] = ids[source] if source is not None else None
+        lines.append(written_line)
     admission = None
     if row.get("admission"):
         admission = {**row["admission"], "encounter_id": enc_id, "person_id": person_id,
