@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -304,12 +304,11 @@ def _person_fields(xml1: dict[str, str]) -> Row:
             "ward_code": int(ward) if ward.isdigit() else None}
 
 
-@dataclass(slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """One valid episode made ready for writing (in a worker): what matching needs, the rows as
     driver values (ids, person and practitioner filled in at write time) and the extras as
     they are when person, card, certificate and patient number come out as the file states
-    them (None: to be computed at write time)."""
+    them (None: to be computed at write time). A named tuple: cheap to pickle."""
 
     facility: str
     ma_lk: str
