@@ -809,19 +809,22 @@ async def export_period(database: Database, *, facility_codes: list[str] | None,
                 database, part, out=out, created=created, on=on,
                 signers=await signers_of(part))])
         return result
+    # a task per chunk (each has a fixed cost: a connection, eleven queries); a slice per
+    # worker when there are too few chunks to keep every worker busy
+    slices = jobs if len(parts) < 2 * jobs else 1
     executor = parallel.pool(jobs)
     pending: deque[tuple[list[int], list[Any]]] = deque()
     try:
         for part in parts:
             active = await signers_of(part)
             credentials = {c: s.credential for c, s in active.items()} if active else None
-            size = max(1, -(-len(part) // jobs))  # one slice per worker
+            size = max(1, -(-len(part) // slices))
             pending.append((part, [asyncio.wrap_future(executor.submit(
                 parallel.export_encounters, part[i:i + size], settings=database.settings,
                 out=out, created=created, on=on, signers=credentials))
                 for i in range(0, len(part), size)]))
-            if len(pending) > 2:  # the workers keep going while this one writes the rows
-                done_part, futures = pending.popleft()
+            while sum(len(f) for _, f in pending) > 2 * jobs:  # the workers keep going
+                done_part, futures = pending.popleft()  # while this process writes rows
                 await finish_chunk(done_part, list(await asyncio.gather(*futures)))
         while pending:
             done_part, futures = pending.popleft()
