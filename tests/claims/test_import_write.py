@@ -73,3 +73,20 @@ async def test_an_episode_already_imported_is_unchanged_even_if_its_rows_would_f
     monkeypatch.setattr(importing, "episode_row", failing)
     again = await importing.import_files(get_database(), files=files)
     assert [f.status for f in again.files] == ["unchanged"]
+
+
+def test_json_text_reads_back_as_sqlalchemy_json_would() -> None:
+    import json
+    import math
+
+    from smarthealth.emr.bulk import json_text
+
+    values = [None, {"a": "Nguyễn", "b": [1, 2.5, None], "c": True}, {"big": 10 ** 30},
+              {"weight": float("nan")}, [float("inf")], {"deep": {"x": [{"y": -math.inf}]}}]
+    for value in values:
+        text = json_text(value)
+        assert isinstance(text, str)
+        assert json.dumps(json.loads(text)) == json.dumps(value)
+    assert json_text(None) == "null"
+    with pytest.raises(TypeError):  # as json.dumps (SQLAlchemy's JSON type) refuses it
+        json_text({"when": date(2026, 1, 1)})
