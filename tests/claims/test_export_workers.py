@@ -57,7 +57,7 @@ async def test_workers_export_exactly_what_one_process_exports(tmp_path: Path) -
         await session.execute(update(Encounter).where(Encounter.id.in_(ids[10:13])).values(
             coverage={"decision": "invalid"}))
     kwargs = {"facility_codes": None, "sign": False, "created": date(2026, 11, 2),
-              "chunk": 150, **OCTOBER}
+              "chunk": 100, **OCTOBER}  # five chunks: a worker task per chunk
 
     outcomes, files, rows, audits = [], [], [], []
     for jobs in (1, 2):
@@ -73,7 +73,7 @@ async def test_workers_export_exactly_what_one_process_exports(tmp_path: Path) -
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][:4] == (430, 425, outcomes[0][2], 3) and len(outcomes[0][4]) == 2
     assert files[0] == files[1] and len(rows[0]) == 425
-    assert rows[0] == rows[1] and audits[0] == audits[1] and len(audits[0]) == 3
+    assert rows[0] == rows[1] and audits[0] == audits[1] and len(audits[0]) == 5
 
     for jobs in (2, 1):  # known episodes: rows updated, not added
         before = len(await _audits())
