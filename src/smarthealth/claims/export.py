@@ -126,6 +126,7 @@ def local_date(value: datetime) -> date:
     return value.astimezone(TZ).date()
 
 
+@lru_cache(maxsize=1 << 14)
 def birth12(birth: date, precision: str | None) -> str:
     """NGAY_SINH: yyyymmdd0000; unknown day / month written as 00."""
     if precision == "year":
