@@ -70,6 +70,7 @@ def sqlite_datetime(value: datetime) -> str:
             f"{v.second:02d}.{v.microsecond:06d}")
 
 
+@lru_cache(maxsize=1 << 16)
 def sqlite_date(value: date) -> str:
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
 
@@ -164,13 +165,15 @@ async def insert_rows(session: AsyncSession, table: Table, rows: list[Row],
                 if c.name not in rows[0] and c.default is not None and (
                     c.default.is_scalar or c.default.is_callable)]
     names = given + [name for name, _ in defaults]
-    convert = [converter(table.c[name], dialect) for name in names]
+    convert = [(n, f) for n, f in enumerate(converter(table.c[name], dialect) for name in names)
+               if f is not None]
     values = []
     for row in rows:
-        items = [row[name] for name in given] + [
-            d.arg if d.is_scalar else d.arg(None) for _, d in defaults]
-        values.append(tuple(v if f is None else f(v)
-                            for f, v in zip(convert, items, strict=True)))
+        items = [row[name] for name in given]
+        items += [d.arg if d.is_scalar else d.arg(None) for _, d in defaults]
+        for n, f in convert:
+            items[n] = f(items[n])
+        values.append(tuple(items))
     await executemany(session, insert_sql(table, names, dialect, suffix), values)
 ENTRY_LISTS = {"diagnoses": "diagnosis", "prescriptions": "prescription", "notes": "note",
                "allergies": "allergy", "conditions": "condition"}

@@ -33,13 +33,14 @@ _TABLE = Person.__table__
 
 
 async def add_persons(session: AsyncSession, *, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert people (name_key filled in from full_name); returns their ids in the rows' order."""
+    """Insert people (name_key from full_name unless given); their ids in the rows' order."""
     if not rows:
         return []
     first = int(await session.scalar(select(func.coalesce(func.max(Person.id), 0)))) + 1
     now = utcnow()
     prepared = [{"id": first + n, "created_at": now, "updated_at": now,
-                 "name_key": name_key(row["full_name"]), **row} for n, row in enumerate(rows)]
+                 "name_key": row.get("name_key") or name_key(row["full_name"]), **row}
+                for n, row in enumerate(rows)]
     await insert_rows(session, _TABLE, prepared)
     await move_sequence(session, _TABLE, first + len(rows) - 1)
     return list(range(first, first + len(rows)))
