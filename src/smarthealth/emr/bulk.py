@@ -1,4 +1,5 @@
-"""Fast writes of many past (closed) encounters for seeding: Core executemany, no audit.
+"""Fast writes of many past (closed) encounters for seeding: one driver executemany per table
+(`insert_rows`: values made as SQLAlchemy binds them, JSON as orjson text), no audit.
 
 Run it while nothing else writes EMR tables (seeding and imports run before the platform serves).
 Each row: person_id, facility_code, started_at (aware datetime), optional closed_at, kind,

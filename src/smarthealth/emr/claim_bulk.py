@@ -1,7 +1,9 @@
 """Bulk writes of finished encounters from claim files (XML 130 import) and synthetic claims.
 
-Core executemany, ids allocated after the current maxima (like `emr.bulk`): run it while
-nothing else inserts EMR rows, or inside one transaction that may be retried.
+One driver executemany per table (`emr.bulk.insert_rows`, or `insert_values` for rows
+already made driver values, e.g. by the import's workers), ids allocated after the current
+maxima (like `emr.bulk`): run it while nothing else inserts EMR rows, or inside one
+transaction that may be retried.
 
 Each row: `encounter` (Encounter columns except id), `entries` ({kind, code, data, recorded_at,
 author}; a result's data may carry `order_ref`, the index of its order in `entries`),
