@@ -88,7 +88,9 @@ async def _run(args: argparse.Namespace, tmp: Path) -> dict:
     await seed_claims(database, count=args.visits, seed=11)
     results["seed_s"] = round(time.perf_counter() - start, 1)
 
-    out = tmp / "files"
+    out = Path(tempfile.mkdtemp(prefix="sh-bench-claims-files-", dir=args.files_dir)) \
+        if args.files_dir else tmp / "files"
+    results["files_dir"] = str(out.parent)
     start, cpu, total = time.perf_counter(), time.process_time(), _cpu_all()
     exported = await export.export_period(database, facility_codes=None, start=OCTOBER[0],
                                           end=OCTOBER[1], out=out, sign=False,
@@ -141,6 +143,8 @@ async def _run(args: argparse.Namespace, tmp: Path) -> dict:
                                               / (_cpu_all() - total), 1),
                    load_average=round(os.getloadavg()[0], 1))
     await database.dispose()
+    if args.files_dir:
+        shutil.rmtree(out, ignore_errors=True)
     results["_schemas"] = schemas
     return results
 
@@ -153,6 +157,9 @@ def main() -> None:
                         help="worker processes for export, validation and import (1: none)")
     parser.add_argument("--sign-sample", type=int, default=2000,
                         help="files signed to measure sign_per_s (0: skip)")
+    parser.add_argument("--files-dir", default="",
+                        help="folder for the exported files (e.g. /dev/shm: creating files on "
+                             "a busy disk costs kernel time); default: the temporary folder")
     parser.add_argument("--database-url", default="",
                         help=f"PostgreSQL URL (e.g. {'postgresql+asyncpg://...'}); "
                              "default: SQLite in a temporary folder")
