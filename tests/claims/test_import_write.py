@@ -90,3 +90,54 @@ def test_json_text_reads_back_as_sqlalchemy_json_would() -> None:
     assert json_text(None) == "null"
     with pytest.raises(TypeError):  # as json.dumps (SQLAlchemy's JSON type) refuses it
         json_text({"when": date(2026, 1, 1)})
+
+
+def test_json_text_floatless_is_json_text_for_values_without_floats() -> None:
+    from smarthealth.emr.bulk import json_text, json_text_floatless
+
+    class Code(str):
+        pass
+
+    values = [None, {"price": 10 ** 30}, {"a": "Nguyễn", "b": None, "c": [1, None, True]},
+              {"code": Code("J18")}, {}, {"x": {"y": [None, "z", -(2 ** 63)]}}]
+    for value in values:
+        assert json_text_floatless(value) == json_text(value)
+    with pytest.raises(TypeError):
+        json_text_floatless({"when": date(2026, 1, 1)})
+
+
+def test_prepared_rows_are_the_driver_values_of_episode_row() -> None:
+    """_values (driver values of episode_row) against a plain per-column conversion."""
+    from smarthealth.emr import bulk as emr_bulk
+    from smarthealth.emr import claim_bulk
+
+    episode = sample_episode()
+    episode.tables["XML1"][0]["CAN_NANG"] = "nan"
+    for dialect in ("sqlite", "postgresql"):
+        row = importing.episode_row(episode, person_id=0, practitioner_id=None)
+        encounter, entries, lines, _ = importing._values(row, dialect)
+        enc = row["encounter"]
+        stamp = emr_bulk.sqlite_datetime if dialect == "sqlite" else emr_bulk._utc
+        expected = []
+        for c in claim_bulk.ENCOUNTER_COLUMNS:
+            value = enc.get(c)
+            if c == "id":
+                value = 0
+            elif c in ("coverage", "charge_summary"):
+                value = emr_bulk.json_text(value)
+            elif value is not None and c in ("started_at", "closed_at", "created_at",
+                                             "updated_at"):
+                value = stamp(value)
+            elif value is not None and c == "follow_up_date" and dialect == "sqlite":
+                value = emr_bulk.sqlite_date(value)
+            expected.append(value)
+        assert encounter == tuple(expected)
+        for entry, (kind, _, text, *_rest) in zip(row["entries"], entries, strict=True):
+            assert kind == entry["kind"]
+            data = {k: v for k, v in entry["data"].items() if k != "order_ref"}
+            if "order_ref" in entry["data"]:
+                assert text.startswith(emr_bulk.json_text(data)[:-1])
+            else:
+                assert text == emr_bulk.json_text(data)
+        assert any(kind == "vitals" and "NaN" in text for kind, _, text, *_r in entries)
+        assert [values[0] for values, _ in lines] == list(range(1, len(lines) + 1))

@@ -362,18 +362,35 @@ def _bundle(row: Row) -> export.Bundle:
     return claim_bulk.as_bundle({"written": claim_bulk.written(row, 1, 1)})
 
 
+def _encounter_converters(dialect: str) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """Per claim_bulk.ENCOUNTER_COLUMNS column: (name, driver value of a non-None value; None:
+    as is). The id column is left to _values (0, filled in at write time)."""
+    stamp = emr_bulk.sqlite_datetime if dialect == "sqlite" else emr_bulk._utc
+    day = emr_bulk.sqlite_date if dialect == "sqlite" else None
+    out: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for c in claim_bulk.ENCOUNTER_COLUMNS[1:]:
+        out.append((c, emr_bulk.json_text if c in _JSON else stamp if c in _STAMPS
+                    else day if c == "follow_up_date" else None))
+    return tuple(out)
+
+
+_STAMPS = frozenset({"started_at", "closed_at", "created_at", "updated_at"})
+_JSON = frozenset({"coverage", "charge_summary"})
+_ENCOUNTER_CONVERTERS = {d: _encounter_converters(d) for d in ("sqlite", "postgresql")}
+
+
 def _values(row: Row, dialect: str) -> tuple[tuple[Any, ...], list[tuple[Any, ...]],
                                               list[tuple[tuple[Any, ...], int | None]],
                                               tuple[Any, ...] | None]:
     """Encounter, entries, lines and admission of an episode_row as driver values."""
-    stamp = (emr_bulk.sqlite_datetime if dialect == "sqlite" else emr_bulk._utc)
-    day = emr_bulk.sqlite_date if dialect == "sqlite" else (lambda d: d)
-    json_text = emr_bulk.json_text
+    sqlite = dialect == "sqlite"
+    stamp = emr_bulk.sqlite_datetime if sqlite else emr_bulk._utc
+    json_text, floatless = emr_bulk.json_text, emr_bulk.json_text_floatless
     enc = row["encounter"]
-    encounter = tuple([
-        0 if c == "id" else json_text(enc[c]) if c in _JSON else None if enc[c] is None
-        else stamp(enc[c]) if c in _STAMPS else day(enc[c]) if c == "follow_up_date"
-        else enc[c] for c in claim_bulk.ENCOUNTER_COLUMNS])
+    # a JSON column's None is stored as 'null' text, as json_text(None) gives
+    encounter = (0, *[(json_text(enc[c]) if c in _JSON else None) if enc[c] is None
+                      else enc[c] if conv is None else conv(enc[c])
+                      for c, conv in _ENCOUNTER_CONVERTERS[dialect]])
     entries = []
     count = len(row["entries"])
     for entry in row["entries"]:
@@ -381,28 +398,30 @@ def _values(row: Row, dialect: str) -> tuple[tuple[Any, ...], list[tuple[Any, ..
         if "order_ref" in data:
             ref = data["order_ref"]
             data = {k: v for k, v in data.items() if k != "order_ref"}
-            text = json_text(data)[:-1] + ("," if data else "") + '"order_entry_id":'
+            text = floatless(data)[:-1] + ("," if data else "") + '"order_entry_id":'
             ref = -1 if ref is None else range(count)[ref]
-        else:
-            text = json_text(data)
+        else:  # episode_row puts a float (the weight) only into vitals
+            text = json_text(data) if entry["kind"] == "vitals" else floatless(data)
         entries.append((entry["kind"], entry.get("code"), text,
                         entry.get("author") or "xml130", entry.get("author_role"),
                         stamp(entry["recorded_at"]), ref))
-    quantity = float if dialect == "sqlite" else (lambda q: q)
-    lines = [((line["line_no"], line["kind"], line["code"], line["name"], line["unit"],
-               quantity(line["quantity"]), line["bhyt_unit_price"], line["hospital_unit_price"],
-               bool(line["in_bhyt_list"]), line["amount"], line["bhyt_pays"],
-               line["patient_pays"]), line.get("source")) for line in row["lines"]]
+    if sqlite:
+        lines = [((line["line_no"], line["kind"], line["code"], line["name"], line["unit"],
+                   float(line["quantity"]), line["bhyt_unit_price"],
+                   line["hospital_unit_price"], bool(line["in_bhyt_list"]), line["amount"],
+                   line["bhyt_pays"], line["patient_pays"]), line.get("source"))
+                 for line in row["lines"]]
+    else:
+        lines = [((line["line_no"], line["kind"], line["code"], line["name"], line["unit"],
+                   line["quantity"], line["bhyt_unit_price"], line["hospital_unit_price"],
+                   bool(line["in_bhyt_list"]), line["amount"], line["bhyt_pays"],
+                   line["patient_pays"]), line.get("source")) for line in row["lines"]]
     adm = row.get("admission")
     admission = None if not adm else (
         0, 0, 0, enc["facility_code"], adm["department_code"], adm["bed_id"], adm["status"],
         stamp(adm["admitted_at"]), None if adm["discharged_at"] is None else stamp(
             adm["discharged_at"]), adm["outcome"], adm["reason"])
     return encounter, entries, lines, admission
-
-
-_STAMPS = frozenset({"started_at", "closed_at", "created_at", "updated_at"})
-_JSON = frozenset({"coverage", "charge_summary"})
 
 
 def prepare_episode(episode: Episode, dialect: str) -> Prepared:

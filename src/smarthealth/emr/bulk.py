@@ -61,6 +61,14 @@ def json_text(value: Any) -> str:
     return out.decode()
 
 
+
+def json_text_floatless(value: Any) -> str:
+    """json_text of a value known to hold no float (nothing non-finite to look for)."""
+    try:
+        return orjson.dumps(value, option=_STRICT).decode()
+    except TypeError:
+        return json.dumps(value)
+
 @lru_cache(maxsize=1 << 16)
 def sqlite_datetime(value: datetime) -> str:
     """An aware datetime as core.db.UtcDateTime stores it in SQLite (naive UTC, microseconds)."""
