@@ -9,6 +9,7 @@ consume (e.g. write to the database) while the workers read ahead.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -113,6 +114,26 @@ def import_checks(files: list[tuple[str, bytes]], *, scope: str | None
 
 
 _DATABASES: dict[tuple[str, str], Any] = {}
+# An export worker's garbage collector: gen0 collected every 10,000 new containers (instead of
+# 700) and the heap after its first task (modules, the ICD-10 rules, the engine) frozen, so
+# full collections no longer rescan it; 15% of the export CPU went into collections before.
+EXPORT_GC_THRESHOLD = (10_000, 10, 10)
+_gc_frozen = False
+
+
+def _tune_gc() -> None:
+    """Collect less often in this export worker (a process of `export_period`'s own pool)."""
+    if gc.get_threshold() != EXPORT_GC_THRESHOLD:
+        gc.set_threshold(*EXPORT_GC_THRESHOLD)
+
+
+def _freeze_heap() -> None:
+    """After the first task: collect once, then keep what survives out of later collections."""
+    global _gc_frozen
+    if not _gc_frozen:
+        gc.collect()
+        gc.freeze()
+        _gc_frozen = True
 
 
 def export_encounters(encounter_ids: list[int], *, settings: Any, **kwargs: Any) -> Any:
@@ -124,6 +145,7 @@ def export_encounters(encounter_ids: list[int], *, settings: Any, **kwargs: Any)
     from smarthealth.claims import export
     from smarthealth.core.db import Database
 
+    _tune_gc()
     key = (settings.resolved_database_url(), settings.database_schema)
     database = _DATABASES.get(key)
     if database is None:
@@ -136,4 +158,6 @@ def export_encounters(encounter_ids: list[int], *, settings: Any, **kwargs: Any)
         finally:
             await database.engine.dispose()
 
-    return asyncio.run(run())
+    result = asyncio.run(run())
+    _freeze_heap()
+    return result
