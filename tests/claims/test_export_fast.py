@@ -214,3 +214,45 @@ async def test_bundles_of_fractional_quantities_build_the_same_records() -> None
             scope = export.vnd(stored["quantity"] * stored["bhyt_unit_price"])
             assert rec["THANH_TIEN_BH"] == str(scope)
             assert rec["SO_LUONG"] == _slow_number(stored["quantity"], 3)
+
+
+def test_write_file_writes_what_write_bytes_writes(tmp_path: Any) -> None:
+    import os
+
+    for data in (b"", b"<x/>", os.urandom(3 << 20)):
+        export.write_file(str(tmp_path / "fast.xml"), b"longer old content " * 10)
+        export.write_file(str(tmp_path / "fast.xml"), data)  # truncates what was there
+        (tmp_path / "slow.xml").write_bytes(data)
+        assert (tmp_path / "fast.xml").read_bytes() == data
+        assert (tmp_path / "fast.xml").stat().st_mode == (tmp_path / "slow.xml").stat().st_mode
+
+
+async def test_claims_rows_are_stored_as_sqlalchemy_stores_them(monkeypatch: Any) -> None:
+    from sqlalchemy import text
+
+    from smarthealth.claims.models import ClaimEpisode
+    from smarthealth.emr.models import Encounter as Enc
+
+    db = get_database()
+    await seed_claims(db, count=2, seed=6)
+    async with db.session() as session:
+        encounters = (await session.execute(select(Enc.id, Enc.person_id, Enc.facility_code)
+                                            .order_by(Enc.id))).all()
+    now = datetime(2026, 11, 3, 4, 5, 6, 789012, tzinfo=UTC)
+    monkeypatch.setattr(export, "utcnow", lambda: now)
+    (fast_id, person, code), (slow_id, slow_person, slow_code) = encounters
+    async with db.session() as session:
+        await export._record_exports(session, [export.Done(
+            fast_id, "SH1", code, person, None, sha256="a" * 64, checkin=True)])
+        await session.execute(insert(ClaimEpisode.__table__), [{
+            "facility_code": slow_code, "ma_lk": "SH1", "encounter_id": slow_id,
+            "person_id": slow_person, "direction": "exported", "sha256": "a" * 64,
+            "extras": None, "created_at": now, "exported_at": now}])
+    cast = "CAST(extras AS TEXT)" if db.kind == "sqlite" else "extras::text"
+    async with db.session() as session:
+        rows = (await session.execute(text(
+            f"SELECT ma_lk, direction, sha256, {cast}, extras IS NULL, created_at, exported_at, "
+            "encounter_id, person_id, facility_code FROM claims_episodes ORDER BY encounter_id"
+        ))).all()
+    assert [tuple(r[:7]) for r in rows] == [tuple(rows[1][:7])] * 2
+    assert tuple(rows[0][7:]) == (fast_id, person, code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 from collections import deque
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +32,7 @@ from smarthealth.claims.models import ClaimEpisode
 from smarthealth.core import audit
 from smarthealth.core.audit import Actor
 from smarthealth.core.db import Database, utcnow
+from smarthealth.emr import bulk as emr_bulk
 from smarthealth.emr import claim_facts as emr_facts
 from smarthealth.identity import claim_facts as identity_facts
 from smarthealth.insurance import claim_facts as insurance_facts
@@ -614,6 +616,21 @@ def _file_names(episode: Episode) -> tuple[str, str]:
     return f"{stem}.xml", f"{stem}_XML0.xml"
 
 
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+
+
+def write_file(path: str, data: bytes) -> None:
+    """Path(path).write_bytes(data) without a file object: created or truncated, mode 0o666
+    less the umask, not inherited by child processes (os.open), every byte written."""
+    fd = os.open(path, _WRITE_FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 async def _record_exports(session: AsyncSession, done: list[Done]) -> None:
     """claims_episodes: a row per newly exported encounter, exported_at/sha256 on known ones."""
     now = utcnow()
@@ -622,12 +639,10 @@ async def _record_exports(session: AsyncSession, done: list[Done]) -> None:
             "person_id": d.person_id, "direction": "exported", "sha256": d.sha256,
             "extras": None, "created_at": now, "exported_at": now}
            for d in done if d.claim_id is None]
-    if new:
-        await session.execute(insert(table), new)
+    if new:  # one driver executemany, values bound as SQLAlchemy binds them (extras: 'null')
+        await emr_bulk.insert_rows(session, table, new)
     known = [{"row_id": d.claim_id, "sha": d.sha256} for d in done if d.claim_id is not None]
     if known:
-        from sqlalchemy import bindparam
-
         await session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
             sha256=bindparam("sha"), exported_at=now), known)
 
@@ -720,15 +735,16 @@ async def export_encounters(database: Database, encounter_ids: list[int], *, out
         signed = iter(good)
         built = [item if item[1][0] else next(signed) for item in built]
     done = []
+    folder = os.fspath(out)
     for bundle, (problems, name, checkin_name, envelope, checkin) in built:
         enc = bundle["encounter"]
         item = Done(enc["id"], bundle["ma_lk"], enc["facility_code"], bundle["person"]["id"],
                     bundle["claim"]["id"] if bundle["claim"] else None, problems=problems)
         if not problems:
-            (out / name).write_bytes(envelope)
+            write_file(os.path.join(folder, name), envelope)
             item.sha256 = hashlib.sha256(envelope).hexdigest()
             if checkin is not None:
-                (out / checkin_name).write_bytes(checkin)
+                write_file(os.path.join(folder, checkin_name), checkin)
                 item.checkin = True
         done.append(item)
     return Exported(done=done, not_covered=len(encounter_ids) - len(bundles))
