@@ -47,6 +47,9 @@ async def database() -> AsyncIterator[None]:
 
 
 async def _wipe() -> None:
+    from smarthealth.reception.flows import drain_late_checks
+
+    await drain_late_checks()  # a late BHXH answer must not write while the tables are wiped
     db = get_database()
     async with db.engine.begin() as conn:
         if db.kind == "postgresql":

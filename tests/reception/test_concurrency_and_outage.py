@@ -40,8 +40,7 @@ async def test_concurrent_retries_with_one_key_make_one_ticket(client, clinic, t
 
 
 async def _drain_late_checks() -> None:
-    if flows._pending:
-        await asyncio.gather(*list(flows._pending), return_exceptions=True)
+    await flows.drain_late_checks()
 
 
 async def test_gateway_outage_issues_an_unverified_ticket_then_recheck_verifies_it(

@@ -121,6 +121,12 @@ async def _ask_bhxh(query: dict[str, Any], facility_code: str) -> Eligibility:
             staff_cccd=bhxh.staff_cccd)
 
 
+async def drain_late_checks() -> None:
+    """Wait for the eligibility calls that outlived their deadline (before wiping or stopping)."""
+    while running := [task for task in _pending if not task.done()]:
+        await asyncio.gather(*running, return_exceptions=True)
+
+
 def _forget(task: asyncio.Task) -> None:
     _pending.discard(task)
     if not task.cancelled() and task.exception() is not None:
