@@ -656,29 +656,6 @@ def signer_for_facility(facility_code: str, name: str) -> Any:
     return facility_xml_signer(facility_code=facility_code, facility_name=name)
 
 
-def render(episodes: list[Episode], *, created: date, signers: dict[str, Any] | None
-           ) -> list[tuple[Episode, bytes, bytes | None]]:
-    """Envelope and check-in bytes of each episode, signed with its facility's signer if given."""
-    from smarthealth.claims import xmlfile
-
-    out = []
-    for episode in episodes:
-        envelope = xmlfile.envelope_xml(episode, created=created)
-        checkin = checkin_of(episode)
-        out.append((episode, envelope, xmlfile.checkin_xml(checkin) if checkin else None))
-    if signers:
-        from smarthealth.claims.signing import sign_many
-
-        for code, signer in signers.items():  # per facility, in a process pool when many
-            mine = [i for i, (e, _, _) in enumerate(out) if e.facility_code == code]
-            blobs = [b for i in mine for b in out[i][1:] if b is not None]
-            signed = iter(sign_many(blobs, signer=signer) if blobs else [])
-            for i in mine:
-                episode, envelope, checkin = out[i]
-                out[i] = (episode, next(signed), next(signed) if checkin is not None else None)
-    return out
-
-
 Built = tuple[list[Problem], str, str, bytes, bytes | None]
 
 

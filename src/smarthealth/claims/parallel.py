@@ -99,20 +99,6 @@ def check_files(paths: Iterable[Path], *, warnings: bool = False, jobs: int = 1,
                        on=on or fields._today())
 
 
-def import_checks(files: list[tuple[str, bytes]], *, scope: str | None
-                  ) -> list[tuple[Any, list[Any], str]]:
-    """importing.check_file of each (name, bytes): (outcome, episodes, sha256 of the bytes)."""
-    import hashlib
-
-    from smarthealth.claims.importing import check_file
-
-    out = []
-    for name, data in files:
-        outcome, episodes = check_file(name, data, scope=scope)
-        out.append((outcome, episodes, hashlib.sha256(data).hexdigest() if episodes else ""))
-    return out
-
-
 _DATABASES: dict[tuple[str, str], Any] = {}
 # An export worker's garbage collector: gen0 collected every 10,000 new containers (instead of
 # 700) and the heap after its first task (modules, the ICD-10 rules, the engine) frozen, so

@@ -44,19 +44,10 @@ CLAIM_KINDS = ("vitals", "note", "diagnosis", "order", "result", "prescription")
 Row = dict[str, Any]
 
 
-async def finished_encounter_ids(session: AsyncSession, *, facility_codes: list[str] | None,
-                                 start: datetime, end: datetime) -> list[int]:
-    """Closed or signed encounters that ended in [start, end), by id; all facilities if None."""
-    stmt = select(Encounter.id).where(Encounter.status.in_(FINISHED),
-                                      Encounter.closed_at >= start, Encounter.closed_at < end)
-    if facility_codes is not None:
-        stmt = stmt.where(Encounter.facility_code.in_(facility_codes))
-    return list((await session.scalars(stmt.order_by(Encounter.id))).all())
-
-
 async def finished_encounters(session: AsyncSession, *, facility_codes: list[str] | None,
                               start: datetime, end: datetime) -> list[tuple[int, str]]:
-    """(id, facility code) of the encounters `finished_encounter_ids` lists, by id."""
+    """(id, facility code) of the closed or signed encounters that ended in [start, end), by
+    id; all facilities if None."""
     stmt = select(Encounter.id, Encounter.facility_code).where(
         Encounter.status.in_(FINISHED), Encounter.closed_at >= start, Encounter.closed_at < end)
     if facility_codes is not None:
