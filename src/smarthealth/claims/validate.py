@@ -214,18 +214,7 @@ class _Fast:
             return False
         if not _GOOD_DAYS.issuperset(days) and not _remember(days, 8, _GOOD_DAYS):
             return False
-        for name, conditions in self.conditional:
-            if not record[name]:
-                for other, values, negate in conditions:
-                    if (record.get(other, "") in values) == negate:
-                        break  # a condition does not hold: not required
-                else:
-                    return False
-        for f in self.others:
-            value = record[f.name]
-            if value and not _value_clean(f, value):
-                return False
-        return True
+        return self._rest_clean(record)
 
     def clean(self, record: dict[str, str]) -> bool:
         try:
@@ -250,6 +239,10 @@ class _Fast:
                     return False
         except KeyError:
             return False
+        return self._rest_clean(record)
+
+    def _rest_clean(self, record: dict[str, str]) -> bool:
+        """Conditionally required fields present and the other fields' values clean."""
         for name, conditions in self.conditional:
             if not record.get(name):
                 for other, values, negate in conditions:
