@@ -4,8 +4,9 @@ Seeds --visits finished encounters of every visit type (tests/claims/synth_episo
 fresh database (SQLite in a temporary folder, or a new schema of --database-url), then times:
 export (facts read in bulk, episodes built and validated, files written; unsigned), signing of
 a sample of the files (RSA-SHA256 in a process pool), validation of every file as a vendor's
-file (`validate.check_file`), and import of every file into a second, empty database, each in
---jobs processes (default: the cores). Prints one JSON object as its last line: export_per_s,
+file (`validate.check_file`), and import of every file into a second, empty database (by path,
+as `smarthealth claims import` does: the workers read the files), each in --jobs processes
+(default: the cores). Prints one JSON object as its last line: export_per_s,
 validate_per_s, import_per_s (episodes/second of wall-clock time) with details, among them
 *_per_cpu_s (per second of this process's CPU time: comparable when other work shares the
 machine; SQLite's own work is in-process, PostgreSQL's is not; with --jobs > 1 the workers'
@@ -104,7 +105,7 @@ async def _run(args: argparse.Namespace, tmp: Path) -> dict:
     await database.dispose()
 
     paths = sorted(p for p in out.iterdir() if not p.name.endswith("_XML0.xml"))
-    files = [(p.name, p.read_bytes()) for p in sorted(out.iterdir())]
+    files = sorted(out.iterdir())  # imported by path, as `smarthealth claims import` does
     envelopes = [p.read_bytes() for p in paths]
     results["mean_file_bytes"] = round(sum(map(len, envelopes)) / max(len(envelopes), 1))
 

@@ -145,3 +145,33 @@ async def test_a_person_is_matched_by_name_and_birth_date() -> None:
     assert stored == rebuilt
     async with get_database().session() as session:
         assert await session.scalar(select(func.count()).select_from(Person)) == 1
+
+
+async def test_files_given_as_paths_are_read_again_for_extras(tmp_path) -> None:
+    """Paths are read in the worker; an episode whose extras are rebuilt in the main process
+    (here the second of a two-episode file: its doctor is not registered) is read again from
+    the file, by its place in it."""
+    await _registry()
+    episodes = [_episode(MA_LK="first"),
+                _episode(MA_LK="second", SO_CCCD="001185044444", MA_BN="BN-S",
+                         MA_THE_BHYT="GD4010444444444", doctor="008888/HNO-CCHN")]
+    path = tmp_path / "two.xml"
+    path.write_bytes(xmlfile.envelopes_xml(episodes, created=CREATED))
+    result = await importing.import_files(get_database(), files=[path, str(path)])
+    assert [(f.name, f.status, f.episodes) for f in result.files] == [
+        ("two.xml", "imported", 2), ("two.xml", "unchanged", 0)]
+    stored, rebuilt = await _stored_and_rebuilt({(e.facility_code, e.ma_lk): e
+                                                 for e in episodes})
+    assert stored == rebuilt and len(stored) == 2
+
+
+async def test_a_path_that_cannot_be_read_is_rejected_and_the_others_imported(tmp_path) -> None:
+    await _registry()
+    good = tmp_path / "good.xml"
+    good.write_bytes(xmlfile.envelope_xml(_episode(), created=CREATED))
+    result = await importing.import_files(get_database(),
+                                          files=[tmp_path / "missing.xml", good])
+    assert [f.status for f in result.files] == ["rejected", "imported"]
+    [problem] = result.files[0].problems
+    assert problem.code == "unreadable" and problem.file == "missing.xml"
+    assert "could not be read" in problem.message_en and "Không đọc được" in problem.message_vi

@@ -14,15 +14,16 @@ import gc
 import hashlib
 import logging
 import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.claims import export, fields, xmlfile
@@ -325,10 +326,7 @@ class Prepared(NamedTuple):
     lines: list[tuple[tuple[Any, ...], int | None]]  # (LINE_COLUMNS values from line_no, source)
     admission: tuple[Any, ...] | None  # claim_bulk.ADMISSION_COLUMNS values
     extras: str | None
-    tables: bytes  # the episode's tables (orjson), for the write-time computation
-
-    def episode(self) -> Episode:
-        return Episode(facility_code=self.facility, tables=orjson.loads(self.tables))
+    hoso: int  # the episode's index in its file (read again when the extras are recomputed)
 
 
 _CARD_COLUMNS = tuple(c for c in insurance_facts.COLUMNS if c != "person_id")
@@ -424,7 +422,7 @@ def _values(row: Row, dialect: str) -> tuple[tuple[Any, ...], list[tuple[Any, ..
     return encounter, entries, lines, admission
 
 
-def prepare_episode(episode: Episode, dialect: str) -> Prepared:
+def prepare_episode(episode: Episode, dialect: str, hoso: int = 0) -> Prepared:
     """Rows, matching facts and extras of one valid episode (pure; runs in a worker)."""
     xml1 = episode.tables["XML1"][0]
     person = _person_fields(xml1)
@@ -453,8 +451,7 @@ def prepare_episode(episode: Episode, dialect: str) -> Prepared:
         card_code=first(xml1["MA_THE_BHYT"]), number=number, card=card,
         card_key=_card_key(card_read), doctor=doctor,
         day=export.local_date(row["encounter"]["started_at"]), encounter=encounter,
-        entries=entries, lines=lines, admission=admission, extras=extras,
-        tables=orjson.dumps(episode.tables))
+        entries=entries, lines=lines, admission=admission, extras=extras, hoso=hoso)
 
 
 async def _match_persons(session: AsyncSession, preps: list[Prepared]
@@ -529,11 +526,13 @@ async def ensure_facilities(session: AsyncSession, *, codes: Iterable[str], acto
 # --- the import --------------------------------------------------------------------------------
 
 
-async def _extras(session: AsyncSession, preps: list[Prepared], person_ids: list[int],
-                  made_by: list[int | None], practitioners: dict[str, int]) -> list[str]:
+async def _extras(session: AsyncSession, preps: list[Prepared], sources: list[Source],
+                  person_ids: list[int], made_by: list[int | None],
+                  practitioners: dict[str, int]) -> list[str]:
     """claims_episodes.extras (JSON text) of each episode, as rebuilding it from what is
     written gives: the worker's when person, card, certificate and patient number are as the
-    file states them, else rebuilt here the same way the export builds it."""
+    file states them, else rebuilt here the same way the export builds it (the episode read
+    again from its file, `sources`)."""
     matched = {i for i, m in zip(person_ids, made_by, strict=True) if m is None}
     persons = await identity_facts.persons_by_ids(session, ids=matched) if matched else {}
     cards = await insurance_facts.cards_of_persons(session, person_ids=person_ids)
@@ -554,7 +553,11 @@ async def _extras(session: AsyncSession, preps: list[Prepared], person_ids: list
         out.append(p.extras if fits else None)
     redo = [n for n, text in enumerate(out) if text is None]
     if redo:  # as the export reads the facts and builds the episode
-        episodes = [preps[n].episode() for n in redo]
+        read: dict[int, list[Episode]] = {}  # id of a file's source → its episodes
+        for n in redo:
+            if id(sources[n]) not in read:
+                read[id(sources[n])] = xmlfile.read(_bytes(sources[n])).episodes
+        episodes = [read[id(sources[n])][preps[n].hoso] for n in redo]
         bundles = [_bundle(episode_row(e, person_id=person_ids[n],
                                        practitioner_id=practitioners.get(preps[n].doctor)))
                    for n, e in zip(redo, episodes, strict=True)]
@@ -613,7 +616,15 @@ def check_file(name: str, data: bytes, *, scope: str | None
 
 
 
-Item = tuple[FileOutcome, list[Any], str]  # outcome, Prepared (or Episode) list, sha256
+# A file to import: (name, bytes), or the path of a file that the worker reads (str or Path).
+File = tuple[str, bytes] | str | Path
+Source = bytes | str | Path  # the file again: its bytes, or its path
+# outcome, Prepared (or Episode) list, sha256, the file's source
+Item = tuple[FileOutcome, list[Any], str, Source]
+
+
+def _bytes(source: Source) -> bytes:
+    return source if isinstance(source, bytes) else Path(source).read_bytes()
 
 
 def _key(episode: Prepared | Episode) -> tuple[str, str]:
@@ -625,22 +636,22 @@ def _key(episode: Prepared | Episode) -> tuple[str, str]:
 async def _write(session: AsyncSession, items: list[Item], actor: Actor) -> None:
     """Write the episodes of valid files (one transaction, the caller's)."""
     dialect = emr_bulk.dialect_of(session)
-    keys = [_key(e) for _, episodes, _ in items for e in episodes]
+    keys = [_key(e) for _, episodes, _, _ in items for e in episodes]
     known = await _known(session, keys)
-    todo: list[tuple[Prepared, str]] = []
-    for outcome, episodes, digest in items:
-        fresh = [e for e in episodes if _key(e) not in known]
-        known |= {_key(e) for e in fresh}
+    todo: list[tuple[Prepared, str, Source]] = []
+    for outcome, episodes, digest, data in items:
+        fresh = [(n, e) for n, e in enumerate(episodes) if _key(e) not in known]
+        known |= {_key(e) for _, e in fresh}
         if not fresh:
             outcome.status, outcome.episodes = "unchanged", 0
             continue
         outcome.episodes = len(fresh)
         # an episode a worker could not prepare is prepared here: its failure fails the write
-        todo += [(e if isinstance(e, Prepared) else prepare_episode(e, dialect), digest)
-                 for e in fresh]
+        todo += [(e if isinstance(e, Prepared) else prepare_episode(e, dialect, n), digest,
+                  data) for n, e in fresh]
     if not todo:
         return
-    preps = [p for p, _ in todo]
+    preps = [p for p, _, _ in todo]
     await ensure_facilities(session, codes={p.facility for p in preps}, actor=actor)
     person_ids, made_by, cards_on_file = await _match_persons(session, preps)
     await _add_missing_cards(session, preps, person_ids, cards_on_file)
@@ -648,14 +659,15 @@ async def _write(session: AsyncSession, items: list[Item], actor: Actor) -> None
         (person_id, p.facility, p.number) for p, person_id in zip(preps, person_ids, strict=True)])
     practitioners = await registry_facts.practitioners_by_certificate(
         session, numbers=[p.doctor for p in preps])
-    extras = await _extras(session, preps, person_ids, made_by, practitioners)
+    extras = await _extras(session, preps, [data for _, _, data in todo], person_ids, made_by,
+                           practitioners)
     enc_ids = await _insert_rows(session, preps, person_ids, practitioners)
     now = utcnow()
     stamp = emr_bulk.sqlite_datetime(now) if dialect == "sqlite" else now
     await emr_bulk.executemany(session, _CLAIM_SQL[dialect], [
         (p.facility, p.ma_lk, enc, person_id, "imported", digest, text, stamp, None)
-        for (p, digest), enc, person_id, text in zip(todo, enc_ids, person_ids, extras,
-                                                     strict=True)])
+        for (p, digest, _), enc, person_id, text in zip(todo, enc_ids, person_ids, extras,
+                                                        strict=True)])
     await record(session, actor=actor, action="claims.import", entity_type="claims_episode",
                  details={"episodes": len(preps), "encounter_ids": enc_ids[:1000]})
     by_facility: dict[str, list[int]] = {}
@@ -709,30 +721,48 @@ async def _insert_rows(session: AsyncSession, preps: list[Prepared], person_ids:
     return enc_ids
 
 
-_worker_frozen = False
+Ready = tuple[FileOutcome, list[Any], str]  # an Item without the bytes (a worker's answer)
 
 
-def prepare_files(files: list[tuple[str, bytes]], *, scope: str | None, dialect: str
-                  ) -> list[Item]:
-    """check_file of each (name, bytes), its valid episodes prepared (prepare_episode) and the
-    sha256 of the bytes; a worker function (parallel.ordered_chunks)."""
-    global _worker_frozen
-    out: list[Item] = []
-    for name, data in files:
+def _unreadable(name: str, error: OSError) -> FileOutcome:
+    return FileOutcome(name, "rejected", problems=[Problem(
+        table="", field="", record=0, ma_lk="", code="unreadable", file=name,
+        message_vi=f"Không đọc được tệp: {error.strerror or error}",
+        message_en=f"The file could not be read: {error.strerror or error}")])
+
+
+def prepare_files(files: list[File], *, scope: str | None, dialect: str) -> list[Ready]:
+    """check_file of each file ((name, bytes), or a path read here), its valid episodes
+    prepared (prepare_episode) and the sha256 of the bytes; a worker function
+    (parallel.ordered_chunks)."""
+    from smarthealth.claims import parallel
+
+    worker = multiprocessing.parent_process() is not None
+    if worker:  # a pool worker: fewer collections (parallel.tune_worker_gc)
+        parallel.tune_worker_gc()
+    out: list[Ready] = []
+    for file in files:
+        if isinstance(file, tuple):
+            name, data = file
+        else:
+            name = Path(file).name
+            try:
+                data = Path(file).read_bytes()
+            except OSError as error:
+                out.append((_unreadable(name, error), [], ""))
+                continue
         outcome, episodes = check_file(name, data, scope=scope)
         if not episodes:
             out.append((outcome, [], ""))
             continue
         try:
-            prepared: list[Any] = [prepare_episode(e, dialect) for e in episodes]
+            prepared: list[Any] = [prepare_episode(e, dialect, n)
+                                   for n, e in enumerate(episodes)]
         except Exception:  # noqa: BLE001 - prepared again when written, failing that file
             prepared = episodes
         out.append((outcome, prepared, hashlib.sha256(data).hexdigest()))
-    if not _worker_frozen and multiprocessing.parent_process() is not None:
-        # a pool worker: what it loaded for the first task (field tables, rule sets, modules)
-        # lives as long as the process; the cyclic GC need not scan it again and again
-        gc.freeze()
-        _worker_frozen = True
+    if worker:  # what it loaded for the first task lives as long as the process
+        parallel.freeze_worker_heap()
     return out
 
 
@@ -753,11 +783,12 @@ def _long_lived_frozen() -> Iterator[None]:
 FILES_PER_TASK = 100
 
 
-async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]],
+async def import_files(database: Database, *, files: Iterable[File],
                        actor: Actor = SYSTEM, scope: str | None = None, chunk: int = 500,
                        progress: Callable[[int], None] | None = None,
                        jobs: int = 1) -> ImportResult:
-    """Import files (name, bytes): validate each, write the valid ones in chunked transactions.
+    """Import files ((name, bytes), or paths): validate each, write the valid ones in chunked
+    transactions.
 
     Files are read, validated and prepared for writing (prepare_files) in `jobs` worker
     processes, reading ahead while this process writes; the outcome is the same as with
@@ -794,14 +825,22 @@ async def import_files(database: Database, *, files: Iterable[tuple[str, bytes]]
 
     # enough tasks in flight that the workers keep reading while a chunk is written
     ahead = max(2 * jobs, 2 * chunk // FILES_PER_TASK + jobs)
+    sent: deque[Source] = deque()  # the files handed out, in order
+
+    def handed_out() -> Iterator[File]:
+        for file in files:
+            sent.append(file[1] if isinstance(file, tuple) else file)
+            yield file
+
     with _long_lived_frozen():
-        for part in parallel.ordered_chunks(prepare_files, files, jobs=jobs,
+        for part in parallel.ordered_chunks(prepare_files, handed_out(), jobs=jobs,
                                             chunk=FILES_PER_TASK, ahead=ahead, scope=scope,
                                             dialect=database.kind):
             for outcome, episodes, digest in part:
                 result.files.append(outcome)
+                source = sent.popleft()
                 if episodes:
-                    batch.append((outcome, episodes, digest))
+                    batch.append((outcome, episodes, digest, source))
                 elif progress is not None:
                     progress(1)
                 if len(batch) >= chunk:
@@ -824,7 +863,7 @@ async def import_in_session(session: AsyncSession, *, files: Iterable[tuple[str,
             continue
         try:
             async with session.begin_nested():
-                await _write(session, [(outcome, episodes, digest)], actor)
+                await _write(session, [(outcome, episodes, digest, data)], actor)
         except Exception as error:  # noqa: BLE001 - this file is rejected, the others go on
             log.exception("claims import: %s could not be written", name)
             outcome.status, outcome.episodes = "rejected", 0

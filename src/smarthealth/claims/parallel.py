@@ -100,20 +100,21 @@ def check_files(paths: Iterable[Path], *, warnings: bool = False, jobs: int = 1,
 
 
 _DATABASES: dict[tuple[str, str], Any] = {}
-# An export worker's garbage collector: gen0 collected every 10,000 new containers (instead of
-# 700) and the heap after its first task (modules, the ICD-10 rules, the engine) frozen, so
-# full collections no longer rescan it; 15% of the export CPU went into collections before.
+# An export or import worker's garbage collector: gen0 collected every 10,000 new containers
+# (instead of 700) and the heap after its first task (modules, the ICD-10 rules, the engine)
+# frozen, so full collections no longer rescan it; 15% of the export CPU went into collections
+# before (5-10% of an import worker's).
 EXPORT_GC_THRESHOLD = (10_000, 10, 10)
 _gc_frozen = False
 
 
-def _tune_gc() -> None:
-    """Collect less often in this export worker (a process of `export_period`'s own pool)."""
+def tune_worker_gc() -> None:
+    """Collect less often in this worker (a process of an export's or import's own pool)."""
     if gc.get_threshold() != EXPORT_GC_THRESHOLD:
         gc.set_threshold(*EXPORT_GC_THRESHOLD)
 
 
-def _freeze_heap() -> None:
+def freeze_worker_heap() -> None:
     """After the first task: collect once, then keep what survives out of later collections."""
     global _gc_frozen
     if not _gc_frozen:
@@ -131,7 +132,7 @@ def export_encounters(encounter_ids: list[int], *, settings: Any, **kwargs: Any)
     from smarthealth.claims import export
     from smarthealth.core.db import Database
 
-    _tune_gc()
+    tune_worker_gc()
     key = (settings.resolved_database_url(), settings.database_schema)
     database = _DATABASES.get(key)
     if database is None:
@@ -145,5 +146,5 @@ def export_encounters(encounter_ids: list[int], *, settings: Any, **kwargs: Any)
             await database.engine.dispose()
 
     result = asyncio.run(run())
-    _freeze_heap()
+    freeze_worker_heap()
     return result

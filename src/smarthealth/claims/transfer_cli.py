@@ -84,7 +84,7 @@ def import_command(files: tuple[Path, ...], facility: str | None, chunk: int,
     paths = _paths(files)
     bar = tqdm(total=len(paths), unit="file", disable=len(paths) < 50, file=sys.stderr)
     result = run(importing.import_files(
-        get_database(), files=((p.name, p.read_bytes()) for p in paths),
+        get_database(), files=paths,
         actor=Actor(name="cli", role="system", facility_code=facility), scope=facility,
         chunk=chunk, progress=bar.update,
         jobs=min(jobs or default_jobs(), max(1, len(paths) // 50))))
