@@ -28,6 +28,7 @@ from smarthealth.emr.models import Encounter, Entry
 
 Row = dict[str, Any]
 BATCH = 2000
+SQLITE_OR_TERMS = 400  # keys per query of a several-column fetch_in on SQLite
 _STRICT = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
            | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
@@ -144,6 +145,8 @@ async def fetch_in(session: AsyncSession, sql: str, columns: Sequence[str],
     sqlite = dialect_of(session) == "sqlite"
     conn = await session.connection()
     width = len(columns)
+    if sqlite and width > 1:  # an OR chain (below): SQLite's expression depth is 1000 at most
+        chunk = min(chunk, SQLITE_OR_TERMS)
     out: list[Any] = []
     for start in range(0, len(keys), chunk):
         part = keys[start:start + chunk]
@@ -152,12 +155,17 @@ async def fetch_in(session: AsyncSession, sql: str, columns: Sequence[str],
             marks = [f"${n}" for n in range(1, len(part) + 1)] if not sqlite else ["?"] * len(
                 part)
             where = f"{columns[0]} IN ({', '.join(marks)})"
+        elif sqlite:
+            # SQLite scans the whole table for a row value IN (VALUES ...); for an OR of
+            # equalities it searches an index per key (MULTI-INDEX OR)
+            params = tuple(v for key in part for v in key)
+            term = "(" + " AND ".join(f"{c} = ?" for c in columns) + ")"
+            where = f"({' OR '.join([term] * len(part))})"
         else:
             params = tuple(v for key in part for v in key)
-            flat = ["?"] * len(params) if sqlite else [f"${n}" for n in range(1, len(params) + 1)]
+            flat = [f"${n}" for n in range(1, len(params) + 1)]
             rows = [f"({', '.join(flat[i:i + width])})" for i in range(0, len(flat), width)]
-            where = (f"({', '.join(columns)}) IN ({'VALUES ' if sqlite else ''}"
-                     f"{', '.join(rows)})")
+            where = f"({', '.join(columns)}) IN ({', '.join(rows)})"
         out += (await conn.exec_driver_sql(f"{sql} {where}", params)).all()
     return out
 
