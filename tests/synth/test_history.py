@@ -59,3 +59,44 @@ async def test_the_person_header_shows_past_visits_and_chronic_conditions():
                                          actor=Actor(name="test", role="admin"), on=ON)
     assert header.past_encounter_count >= 20
     assert any(c.data.get("code") == "I10" for c in header.conditions)
+
+
+async def test_visits_are_closed_with_charges_and_bhyt_ones_export_as_valid_claims(tmp_path):
+    """Every past visit has the facility's exam and its drugs as charge lines, split as
+    insurance.copay.compute splits them; visits of a card holder are BHYT-covered, and the
+    claims export turns them into files that validate, with no visit left out as invalid."""
+    from decimal import Decimal
+
+    from smarthealth.claims import export
+    from smarthealth.claims.validate import check_file
+    from smarthealth.emr.models import ChargeLine
+
+    await _seeded(people=600)
+    encounters = await _encounters()
+    async with get_database().session() as session:
+        lines = (await session.scalars(select(ChargeLine))).all()
+    by_encounter: dict[int, list[ChargeLine]] = {}
+    for line in lines:
+        by_encounter.setdefault(line.encounter_id, []).append(line)
+    covered = [e for e in encounters if (e.coverage or {}).get("decision") == "valid"]
+    assert covered and len(covered) < len(encounters)  # some people hold no card
+    for e in encounters:
+        mine = sorted(by_encounter[e.id], key=lambda line: line.line_no)
+        assert mine[0].kind == "exam" and mine[0].code == "02.1896"
+        assert [line.kind for line in mine[1:]] == ["drug"] * (len(mine) - 1)
+        assert all(line.amount == line.bhyt_pays + line.patient_pays for line in mine)
+        assert all(line.amount == round(line.quantity * line.hospital_unit_price)
+                   for line in mine)
+        assert e.charge_summary["covered"] is (e in covered)
+        assert e.practitioner_id is not None and e.department_code == "KKB"
+        if e not in covered:
+            assert all(line.bhyt_pays == 0 for line in mine)
+    assert sum(line.bhyt_pays for line in lines) > Decimal(0)
+    result = await export.export_period(get_database(), facility_codes=None,
+                                        start=date(2026, 1, 1), end=date(2026, 2, 28),
+                                        out=tmp_path, sign=False)
+    january_february = [e for e in covered if e.closed_at.date() >= date(2025, 12, 31)
+                        and e.closed_at.date() <= date(2026, 2, 28)]
+    assert result.invalid == [] and result.episodes >= len(january_february) - 2 > 0
+    for path in sorted(tmp_path.glob("*.xml"))[:40]:
+        assert check_file(path.read_bytes()).problems == []

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarthealth.catalogue.text import ingredient_key
 from smarthealth.core.db import UtcDateTime
-from smarthealth.emr.models import Encounter, Entry
+from smarthealth.emr.models import ChargeLine, Encounter, Entry
 
 Row = dict[str, Any]
 BATCH = 2000
@@ -220,7 +220,7 @@ def _encounter(row: Row, id_: int) -> Row:
     closed = row.get("closed_at") or started + timedelta(minutes=15)
     return {"id": id_, "visit_id": None, "person_id": row["person_id"],
             "facility_code": row["facility_code"], "department_code": row.get("department_code"),
-            "practitioner_id": None, "doctor_user_id": None,
+            "practitioner_id": row.get("practitioner_id"), "doctor_user_id": None,
             "doctor_name": row.get("doctor_name", ""), "kind": row.get("kind", "outpatient"),
             "status": row.get("status", "closed"), "started_at": started, "closed_at": closed,
             "reason": row.get("reason", ""), "outcome": row.get("outcome"),
@@ -228,7 +228,7 @@ def _encounter(row: Row, id_: int) -> Row:
             "referral_reason": None, "coverage": row.get("coverage"),
             "main_icd": mains[0]["code"] if mains else None,
             "main_icd_title": mains[0].get("title_vi") if mains else None,
-            "closed_by": row.get("doctor_name", ""), "charge_summary": None,
+            "closed_by": row.get("doctor_name", ""), "charge_summary": row.get("charge_summary"),
             "created_at": started, "updated_at": closed}
 
 
@@ -251,14 +251,29 @@ def _entries(row: Row, encounter_id: int) -> list[Row]:
 
 
 async def add_past_encounters(session: AsyncSession, *, rows: list[Row]) -> list[int]:
-    """Insert closed encounters with their entries; returns the encounter ids in row order."""
+    """Insert closed encounters with their entries and charge lines; returns the encounter ids
+    in row order. A row's `lines` (optional) are ChargeLine columns without ids, `source` the
+    index of the prescription (in `prescriptions`) the line charges, or None."""
     enc_table: Table = Encounter.__table__  # type: ignore[assignment]
     entry_table: Table = Entry.__table__  # type: ignore[assignment]
+    line_table: Table = ChargeLine.__table__  # type: ignore[assignment]
     ids = await _next_ids(session, enc_table, len(rows))
     await _insert(session, enc_table, [_encounter(r, i) for r, i in zip(rows, ids, strict=True)])
-    entry_rows = [e for r, i in zip(rows, ids, strict=True) for e in _entries(r, i)]
+    per_row = [_entries(r, i) for r, i in zip(rows, ids, strict=True)]
+    entry_rows = [e for entries in per_row for e in entries]
     entry_ids = await _next_ids(session, entry_table, len(entry_rows))
     for entry, id_ in zip(entry_rows, entry_ids, strict=True):
         entry["id"] = entry["entry_id"] = id_
     await _insert(session, entry_table, entry_rows)
+    lines = []
+    for row, enc_id, entries in zip(rows, ids, per_row, strict=True):
+        prescriptions = [e["id"] for e in entries if e["kind"] == "prescription"]
+        for line in row.get("lines", []):
+            source = line.get("source")
+            lines.append({**{k: v for k, v in line.items() if k != "source"},
+                          "encounter_id": enc_id,
+                          "source_entry_id": None if source is None else prescriptions[source]})
+    line_ids = await _next_ids(session, line_table, len(lines))
+    await _insert(session, line_table, [{**line, "id": i}
+                                        for line, i in zip(lines, line_ids, strict=True)])
     return ids

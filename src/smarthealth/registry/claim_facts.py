@@ -42,3 +42,16 @@ async def practitioners_by_certificate(session: AsyncSession, *, numbers: Iterab
     rows = (await session.execute(select(Practitioner.certificate_number, Practitioner.id)
                                   .where(Practitioner.certificate_number.in_(wanted)))).all()
     return dict(rows)  # type: ignore[arg-type]
+
+
+async def first_doctors(session: AsyncSession) -> dict[str, int]:
+    """Facility code → id of its first active doctor (by id), for facilities that have one."""
+    rows = (await session.execute(
+        select(Facility.code, Practitioner.id)
+        .join(Facility, Facility.id == Practitioner.facility_id)
+        .where(Practitioner.title == "doctor", Practitioner.active.is_(True))
+        .order_by(Practitioner.id))).all()
+    out: dict[str, int] = {}
+    for code, id_ in rows:
+        out.setdefault(code, id_)
+    return out

@@ -4,6 +4,11 @@ Dengue (A90) peaks from August to November, influenza-like illness (J11, J06.9) 
 spring, hand-foot-and-mouth disease (B08.4) in young children in spring and autumn, diarrhoea
 (A09) in summer; adults over 45 carry hypertension (I10), type 2 diabetes (E11.9) or COPD
 (J44.9) with repeat prescriptions. Deterministic for a seed. Written through `emr.bulk`.
+
+Each visit is closed as the platform closes one: the facility's first doctor, department KKB,
+charge lines (the facility's "Khám bệnh" exam and the prescribed drugs) split by
+insurance.copay.compute, and, when the person's BHYT card was in force that day, a valid
+coverage decision, so `smarthealth claims export` has BHYT episodes in the demo.
 """
 
 from __future__ import annotations
@@ -11,12 +16,17 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from smarthealth.catalogue import service as catalogue
 from smarthealth.core.db import Database
 from smarthealth.emr import bulk as emr_bulk
 from smarthealth.identity import bulk as identity_bulk
+from smarthealth.insurance import claim_facts as insurance_facts
+from smarthealth.insurance import copay
+from smarthealth.registry import catalog as registry_catalog
+from smarthealth.registry import claim_facts as registry_facts
 from smarthealth.registry import service as registry
 
 # (ICD-10, weight by month Jan..Dec, age band (min, max), prescriptions (drug code, dose, per day))
@@ -45,6 +55,18 @@ def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+def _weight(person_id: int, age: int, sex: str) -> float:
+    """A plausible body weight (kg) for the age and sex, the same at every visit (drawn from
+    the person id, so the visits' random sequence is unchanged)."""
+    if age <= 12:
+        base = 3.5 + 2.6 * age
+    elif age < 18:
+        base = 35 + 4 * (age - 12)
+    else:
+        base = 62.0 if sex == "male" else 52.0
+    return round(base * (0.85 + (person_id * 7919 % 31) / 100), 1)
+
+
 class _Catalogue:
     """Titles and drugs looked up once."""
 
@@ -55,6 +77,7 @@ class _Catalogue:
         drug = self.drugs[code]
         quantity = int(dose * per_day * days + 0.999)
         return {"drug_code": drug.code, "name": drug.name, "strength": drug.strength,
+                "route": drug.route, "dosage_form": drug.dosage_form,
                 "active_ingredient": drug.active_ingredient,
                 "ingredient_key": drug.ingredient_key, "dose": dose,
                 "frequency_per_day": per_day, "days": days, "quantity": quantity,
@@ -94,6 +117,78 @@ async def _facilities(database: Database) -> tuple[dict[int, str], list[str]]:
     return stations, hospitals
 
 
+@dataclass(frozen=True)
+class _Site:
+    """What closing a visit at a facility needs: its level, its exam service and a doctor."""
+
+    care_level: str
+    tier: str
+    exam: tuple[str, str, str, int, int] | None  # code, name, unit, BHYT price, service price
+    doctor_id: int | None
+
+
+EXAM_CODE = "02.1896"  # Khám bệnh (the general examination)
+
+
+async def _sites(database: Database) -> dict[str, _Site]:
+    async with database.session() as session:
+        facilities = await registry_facts.facilities_by_code(session)
+        doctors = await registry_facts.first_doctors(session)
+        out = {}
+        for code, facility in facilities.items():
+            exams = await registry_catalog.services_of_facility(session, facility_code=code,
+                                                                kinds=["exam"])
+            exam = next((e for e in exams if e.code == EXAM_CODE), exams[0] if exams else None)
+            out[code] = _Site(facility["care_level"], facility["tier"], None if exam is None else (
+                exam.code, exam.name, exam.unit, exam.price_bhyt, exam.price_service),
+                doctors.get(code))
+    return out
+
+
+COVERED = {"decision": "valid", "verified": True, "result_code": "000",
+           "message_vi": "Thẻ BHYT còn giá trị sử dụng (dữ liệu mẫu).",
+           "message_en": "The BHYT card is valid (synthetic data).", "source": "seed"}
+
+
+def _close(visit: dict[str, Any], site: _Site, card: dict[str, Any] | None) -> None:
+    """Charge lines, charge summary, doctor and coverage of a visit, as a close computes them."""
+    day = visit["started_at"].date()
+    covered = card is not None and card["status"] == "active" and (
+        card["valid_from"] <= day <= card["valid_to"])
+    priced: list[tuple[str, str, str, str, Decimal, int, int, bool, int | None]] = []
+    if site.exam is not None:
+        code, name, unit, bhyt, service = site.exam
+        priced.append(("exam", code, name, unit, Decimal(1), bhyt, service, bhyt > 0, None))
+    for n, rx in enumerate(visit["prescriptions"]):
+        priced.append(("drug", rx["drug_code"], f"{rx['name']} {rx['strength']}".strip(),
+                       rx["unit"], Decimal(rx["quantity"]), rx["price"], rx["price"],
+                       bool(rx["bhyt_covered"]), n))
+    referral = (copay.Referral.registered if covered and card and card[
+        "registered_facility_code"] == visit["facility_code"] else copay.Referral.self_referred)
+    result = copay.compute(
+        [copay.Item(kind=p[0], quantity=p[4], bhyt_unit_price=p[5], hospital_unit_price=p[6],
+                    in_bhyt_list=p[7] and covered, name=p[2]) for p in priced],
+        card=copay.CardBenefit(benefit_level=card["benefit_level"] if covered and card else 0,
+                               group_code=card["group_code"] if covered and card else "",
+                               five_years_date=card["five_years_date"] if covered and card
+                               else None),
+        visit=copay.Visit(on=day, care_level=site.care_level, tier=site.tier, inpatient=False,
+                          referral=referral))
+    visit["lines"] = [
+        {"line_no": n, "kind": p[0], "code": p[1], "name": p[2], "unit": p[3], "quantity": p[4],
+         "bhyt_unit_price": p[5], "hospital_unit_price": p[6], "in_bhyt_list": p[7] and covered,
+         "amount": line.amount, "bhyt_pays": line.bhyt_pays, "patient_pays": line.patient_pays,
+         "source": p[8]}
+        for n, (p, line) in enumerate(zip(priced, result.lines, strict=True), start=1)]
+    visit["charge_summary"] = {"muc_huong": str(result.muc_huong), "rules": result.rules,
+                               "covered": covered}
+    visit["practitioner_id"], visit["department_code"] = site.doctor_id, "KKB"
+    if covered and card:
+        visit["coverage"] = {**COVERED, "benefit_level": card["benefit_level"],
+                             "card_number": card["code"],
+                             "valid_to": card["valid_to"].isoformat()}
+
+
 def _visit_day(rng: random.Random, weights: tuple[int, ...], start: date, end: date) -> date:
     """A day between start and end drawn with the month weights."""
     for _ in range(20):
@@ -107,6 +202,7 @@ def _person_visits(rng: random.Random, person: tuple, cat: _Catalogue, facility_
                    start: date, end: date) -> list[dict[str, Any]]:
     person_id, birth, sex, ward = person
     age = _age(birth, end)
+    weight = _weight(person_id, age, sex)
     visits: list[dict[str, Any]] = []
     person_level: dict[str, list] = {"allergies": [], "conditions": []}
     if rng.random() < 0.04:
@@ -120,7 +216,7 @@ def _person_visits(rng: random.Random, person: tuple, cat: _Catalogue, facility_
         day = _visit_day(rng, weights, start, end)
         visits.append(_visit(rng, person_id, day, facility_of(ward), cat, [code],
                              [cat.prescription(d, dose, n, rng.choice((3, 5, 7)))
-                              for d, dose, n in rx]))
+                              for d, dose, n in rx], weight))
     if age >= 45:
         for code, share, rx in CHRONIC:
             if rng.random() >= share * (1.5 if age >= 65 else 1.0):
@@ -130,7 +226,8 @@ def _person_visits(rng: random.Random, person: tuple, cat: _Catalogue, facility_
             day = start + timedelta(days=rng.randrange(28))
             while day < end:  # monthly repeat prescriptions
                 visits.append(_visit(rng, person_id, day, facility_of(ward), cat, [code],
-                                     [cat.prescription(d, dose, n, 30) for d, dose, n in rx]))
+                                     [cat.prescription(d, dose, n, 30) for d, dose, n in rx],
+                                     weight))
                 day += timedelta(days=28 + rng.randrange(10))
     if visits:
         visits[0].update(person_level)
@@ -138,7 +235,8 @@ def _person_visits(rng: random.Random, person: tuple, cat: _Catalogue, facility_
 
 
 def _visit(rng: random.Random, person_id: int, day: date, facility_code: str, cat: _Catalogue,
-           codes: list[str], prescriptions: list[dict[str, Any]]) -> dict[str, Any]:
+           codes: list[str], prescriptions: list[dict[str, Any]], weight: float
+           ) -> dict[str, Any]:
     started = datetime(day.year, day.month, day.day, 1 + rng.randrange(8), rng.randrange(60),
                        tzinfo=UTC)  # 08:00–16:59 Hanoi time
     return {"person_id": person_id, "facility_code": facility_code, "started_at": started,
@@ -149,7 +247,8 @@ def _visit(rng: random.Random, person_id: int, day: date, facility_code: str, ca
             "prescriptions": prescriptions,
             "vitals": {"pulse": 60 + rng.randrange(40),
                        "temperature": round(36.5 + rng.random() * 2, 1),
-                       "systolic": 100 + rng.randrange(60), "diastolic": 60 + rng.randrange(30)}}
+                       "systolic": 100 + rng.randrange(60), "diastolic": 60 + rng.randrange(30),
+                       "weight": weight}}
 
 
 async def seed_history(database: Database, *, seed: int, years: int = 2, on: date | None = None,
@@ -160,6 +259,7 @@ async def seed_history(database: Database, *, seed: int, years: int = 2, on: dat
     start = end - timedelta(days=365 * years)
     cat = await _load_catalogue(database)
     stations, hospitals = await _facilities(database)
+    sites = await _sites(database)
     rng = random.Random(seed * 7919 + 17)
 
     def facility_of(ward: int | None) -> str:
@@ -176,6 +276,11 @@ async def seed_history(database: Database, *, seed: int, years: int = 2, on: dat
         rows = [v for person in people
                 for v in _person_visits(rng, person, cat, facility_of, start, end)]
         async with database.session() as session:
+            cards = await insurance_facts.cards_of_persons(
+                session, person_ids=[p[0] for p in people])
+            for visit in rows:
+                _close(visit, sites[visit["facility_code"]], insurance_facts.card_on(
+                    cards.get(visit["person_id"], []), visit["started_at"].date()))
             await emr_bulk.add_past_encounters(session, rows=rows)
         total += len(rows)
         after = people[-1][0]
