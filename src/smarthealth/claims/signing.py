@@ -36,7 +36,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
@@ -84,8 +83,7 @@ class XmlSigner:
 
     @classmethod
     def from_credential(cls, credential: pki.Credential) -> XmlSigner:
-        key, cert, _ = pkcs12.load_key_and_certificates(credential.path.read_bytes(),
-                                                        credential.password)
+        key, cert, _ = pki.load_pkcs12(credential.path, credential.password)
         if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
             raise SigningError(f"{credential.path} holds no RSA key and certificate",
                                f"{credential.path} không chứa khóa RSA và chứng thư")

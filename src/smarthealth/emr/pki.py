@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -163,11 +164,24 @@ def _holder_name(path: Path) -> str | None:
     return _holder_name_of(str(path), path.stat().st_mtime_ns, pki_password())
 
 
+def load_pkcs12(path: Path, password: bytes) -> tuple[Any, Any, list[Any]]:
+    """(key, certificate, chain) of a PKCS#12 file, decrypted once per process and file
+    version (the key derivation costs about 30 ms; a claims export of every facility reads
+    each facility's seal to check its holder and again to sign)."""
+    return _pkcs12_of(str(path), path.stat().st_mtime_ns, password)
+
+
+@lru_cache(maxsize=512)
+def _pkcs12_of(path_text: str, _mtime_ns: int, password: bytes) -> tuple[Any, Any, list[Any]]:
+    key, cert, chain = pkcs12.load_key_and_certificates(Path(path_text).read_bytes(), password)
+    return key, cert, list(chain)
+
+
 @lru_cache(maxsize=1024)
 def _holder_name_of(path_text: str, _mtime_ns: int, password: bytes) -> str | None:
     path = Path(path_text)
     try:
-        _, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), pki_password())
+        _, cert, _ = load_pkcs12(path, password)
     except (ValueError, OSError):
         return None
     if cert is None:
