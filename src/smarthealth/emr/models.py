@@ -76,7 +76,7 @@ class Entry(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    entry_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    entry_id: Mapped[int | None] = mapped_column(BigId)  # searched by uq (entry_id, version)
     version: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[str] = mapped_column(String(20))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
