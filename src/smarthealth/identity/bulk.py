@@ -49,8 +49,7 @@ async def add_persons(session: AsyncSession, *, rows: list[dict[str, Any]]) -> l
 async def add_facility_numbers(session: AsyncSession, *, rows: Iterable[tuple[int, str, str]]
                                ) -> None:
     """Remember (person id, facility code, patient number) as identifiers `ma_bn.<facility>`;
-    numbers already known are kept (as identity.claim_facts.add_facility_numbers, one driver
-    executemany)."""
+    numbers already known are kept (one driver executemany)."""
     now = utcnow()
     dialect = dialect_of(session)
     stamp = sqlite_datetime(now) if dialect == "sqlite" else now

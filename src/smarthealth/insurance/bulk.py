@@ -22,8 +22,8 @@ async def add_cards(session: AsyncSession, *, rows: list[dict[str, Any]]) -> Non
 
 
 async def person_ids_by_card(session: AsyncSession, *, codes: Iterable[str]) -> dict[str, int]:
-    """Card code → holder's person id, for the codes on file (as
-    insurance.claim_facts.person_ids_by_card, read with the driver)."""
+    """Card code → holder's person id, for the codes on file (read with the
+    driver)."""
     wanted = sorted({card_rules.normalise(c)[:15] for c in codes if c})
     rows = await fetch_in(session, "SELECT code, person_id FROM bhyt_cards WHERE", ("code",),
                           wanted)

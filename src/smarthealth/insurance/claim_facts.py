@@ -41,18 +41,6 @@ def card_on(cards: list[dict[str, Any]], day: date) -> dict[str, Any] | None:
     return (current or cards or [None])[0]
 
 
-async def person_ids_by_card(session: AsyncSession, *, codes: Iterable[str]) -> dict[str, int]:
-    """Card code → holder's person id, for the codes on file."""
-    wanted = sorted({card_rules.normalise(c)[:15] for c in codes if c})
-    out: dict[str, int] = {}
-    for start in range(0, len(wanted), CHUNK):
-        for code, person_id in (await session.execute(
-                select(BhytCard.code, BhytCard.person_id)
-                .where(BhytCard.code.in_(wanted[start:start + CHUNK])))).all():
-            out[code] = person_id
-    return out
-
-
 def card_row(code: str, *, person_id: int, registered_facility_code: str, valid_from: date,
              valid_to: date, area_code: str | None, five_years_date: date | None
              ) -> dict[str, Any] | None:
